@@ -1,0 +1,72 @@
+# selfhost.supabase: development and test entry points.
+#   make test     everything from a fresh machine: venv, Docker engine, images, lint, unit, Molecule
+#   make fast     lint + unit, for the development loop
+#   make deploy   venv, then site.yml against this machine (needs a registry for the official images)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+ROOT := $(abspath .)
+export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Scenarios in the order `make molecule` runs them; SCENARIO=x runs one.
+SCENARIOS ?= $(shell cat molecule/resources/scenarios.txt 2>/dev/null)
+SCENARIO ?=
+INVENTORY ?= inventories/local
+
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup host-deps engine images lint unit molecule test fast deploy build clean demo demo-down
+
+help:
+	@echo "make setup | lint | unit | fast | molecule [SCENARIO=x] | test | deploy | build | demo | demo-down"
+
+$(STAMP): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+## setup: the Python venv with pinned dependencies, and the host packages the unit tests use
+setup: $(STAMP) host-deps
+
+host-deps:
+	@bash molecule/resources/scripts/host-deps.sh
+
+## engine: a Docker engine that answers (installs and starts docker.io if none does)
+engine:
+	@bash molecule/resources/scripts/engine.sh
+
+## images: the harness images (platforms, offline service images), cached by recipe hash
+images: engine
+	@bash molecule/resources/scripts/images.sh
+
+lint: $(STAMP)
+	yamllint -s .
+	ansible-lint --offline
+
+unit: setup
+	pytest -q tests/unit
+
+molecule: setup images
+	@bash molecule/resources/scripts/run-scenarios.sh $(if $(SCENARIO),$(SCENARIO),$(SCENARIOS))
+
+fast: lint unit
+
+test: setup engine lint unit build molecule
+	@echo "make test: all green"
+
+build: $(STAMP)
+	mkdir -p .cache/build
+	ansible-galaxy collection build --force --output-path .cache/build .
+
+deploy: $(STAMP)
+	ansible-playbook -i $(INVENTORY) playbooks/site.yml
+
+clean:
+	rm -rf .cache tests/output

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run `molecule test` for each scenario named, time each, and print a summary.
+set -uo pipefail
+cd "$(dirname "$0")/../../.."
+[ $# -gt 0 ] || { echo "no scenario named" >&2; exit 2; }
+results=()
+failed=0
+for s in "$@"; do
+  [ -f "molecule/$s/molecule.yml" ] || { echo "unknown scenario: $s" >&2; exit 2; }
+  echo "=== molecule test -s $s"
+  start=$(date +%s)
+  if molecule test -s "$s"; then status=passed; else status=failed; failed=$((failed + 1)); fi
+  results+=("$(printf '%-12s %-7s %4ss' "$s" "$status" "$(( $(date +%s) - start ))")")
+done
+echo "=== molecule summary"
+printf '%s\n' "${results[@]}"
+passed=$(( $# - failed ))
+echo "molecule: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]

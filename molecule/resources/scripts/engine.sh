@@ -24,6 +24,8 @@ fi
 if pidof dockerd >/dev/null 2>&1; then
   log "dockerd runs but does not answer yet; waiting"
 else
+  # A dockerd that was killed leaves its pid file behind and the next one refuses to start.
+  $SUDO rm -f /var/run/docker.pid
   log "starting dockerd in the background (log: /var/log/selfhost-dockerd.log)"
   $SUDO sh -c 'nohup dockerd >/var/log/selfhost-dockerd.log 2>&1 &'
 fi

@@ -74,12 +74,20 @@ build_dockerfile() {
 }
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(platform platform-dind postgres redis caddy standin)
+if [ ${#names[@]} -eq 0 ]; then
+  # every recipe folder, platforms first
+  names=(platform platform-dind)
+  for d in "$IMAGES"/*/; do
+    d=$(basename "$d")
+    [ "$d" = platform-dind ] || [ ! -f "$IMAGES/$d/Dockerfile" ] || names+=("$d")
+  done
+fi
 for n in "${names[@]}"; do
   case "$n" in
     platform) build_platform ;;
     platform-dind) build_platform; build_dockerfile platform-dind "$PREFIX/debian12-dind:latest" ;;
-    postgres|redis|caddy|meta|standin) build_platform; build_dockerfile "$n" "$PREFIX/$n:offline" ;;
-    *) log "unknown image: $n"; exit 2 ;;
+    *)
+      [ -f "$IMAGES/$n/Dockerfile" ] || { log "unknown image: $n (no $IMAGES/$n/Dockerfile)"; exit 2; }
+      build_platform; build_dockerfile "$n" "$PREFIX/$n:offline" ;;
   esac
 done

@@ -28,7 +28,7 @@ description:
   - Fails, after the deadline, with a message naming every unhealthy probe.
   - Probing is read-only, so the module runs in check mode too and never reports a change.
 author:
-  - selfhost.supabase maintainers
+  - selfhost.supabase maintainers (@selfhost)
 requirements:
   - python >= 3.8 (standard library only)
 attributes:

@@ -27,7 +27,7 @@ description:
   - The return values hold secrets. A module cannot hide its own return values from the callback,
     so the calling task B(must) set C(no_log=true).
 author:
-  - selfhost.supabase maintainers
+  - selfhost.supabase maintainers (@selfhost)
 requirements:
   - python >= 3.8
   - cryptography >= 3.0 (only for O(algorithm=ES256) or O(generate_signing_key=true))

@@ -1,11 +1,13 @@
 # Make the checkout importable as ansible_collections.selfhost.supabase when pytest
 # runs from the repo root (ansible-test sets this up by itself).
+import importlib.util
 import os
 import sys
 
 _COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'collections')
 try:
-    import ansible_collections.selfhost.supabase  # noqa: F401
+    _FOUND = importlib.util.find_spec('ansible_collections.selfhost.supabase') is not None
 except ImportError:
-    if os.path.isdir(_COLLECTIONS):
-        sys.path.insert(0, _COLLECTIONS)
+    _FOUND = False
+if not _FOUND and os.path.isdir(_COLLECTIONS):
+    sys.path.insert(0, _COLLECTIONS)

@@ -159,7 +159,7 @@ def postgres_server():
             wait_port(port, proc=proc)
             # The port opens before startup ends; wait until the server accepts logins.
             deadline = time.monotonic() + 20
-            while subprocess.run([os.path.join(PG_BIN, 'pg_isready'), '-q', '-h', '127.0.0.1', '-p', str(port)]).returncode:
+            while subprocess.run([os.path.join(PG_BIN, 'pg_isready'), '-q', '-h', '127.0.0.1', '-p', str(port)], check=False).returncode:
                 if time.monotonic() > deadline:
                     raise RuntimeError('PostgreSQL did not become ready')
                 time.sleep(0.1)
@@ -197,3 +197,58 @@ def redis_server():
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- HTTPS -----------------------------------------------------------------
+
+def _make_tls_files(directory):
+    """A throw-away CA and a server certificate for 127.0.0.1, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'probe test CA')])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = {name: os.path.join(directory, name + '.pem') for name in ('ca', 'cert', 'key')}
+    with open(paths['ca'], 'wb') as handle:
+        handle.write(ca_cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths['cert'], 'wb') as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths['key'], 'wb') as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return paths
+
+
+@pytest.fixture(scope='session')
+def https_server(tmp_path_factory):
+    import ssl
+
+    paths = _make_tls_files(str(tmp_path_factory.mktemp('tls')))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(paths['cert'], paths['key'])
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {'url': 'https://127.0.0.1:%d' % server.server_address[1], 'ca_path': paths['ca']}
+    server.shutdown()
+    server.server_close()

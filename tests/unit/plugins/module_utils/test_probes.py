@@ -73,6 +73,18 @@ def test_http_down(closed_port):
     assert 'refused' in detail.lower()
 
 
+def test_https_certificate_checks(https_server):
+    url = https_server['url'] + '/ok'
+    # Signed by a private CA: refused by default, accepted with its ca_path or without checks.
+    ok, detail = http(url)
+    assert not ok
+    assert 'CERTIFICATE_VERIFY_FAILED' in detail
+    ok, detail = http(url, ca_path=https_server['ca_path'], body='healthy')
+    assert ok, detail
+    ok, detail = http(url, validate_certs=False)
+    assert ok, detail
+
+
 def test_https_against_plain_server_fails(http_server):
     ok, detail = http(http_server.replace('http://', 'https://') + '/ok', validate_certs=False)
     assert not ok
@@ -130,7 +142,7 @@ def test_postgres_down(closed_port):
 
 
 def test_postgres_probe_on_redis_port_fails(redis_server):
-    ok, detail = pg(redis_server['port'], timeout=1)
+    ok, detail = pg(redis_server['port'], timeout=0.5)
     assert not ok
 
 
@@ -141,7 +153,7 @@ def _fake_server(reply, hold=0.0):
     sock.listen(1)
 
     def serve():
-        conn, _ = sock.accept()
+        conn, dummy = sock.accept()
         with conn:
             conn.recv(4096)
             time.sleep(hold)

@@ -60,6 +60,12 @@ build_platform() {
   log "built $image ($hash)"
 }
 
+extra_ca_certs() {
+  # CA certificates this machine trusts beyond Debian's (e.g. a TLS-inspecting egress proxy), so
+  # recipes that fetch over HTTPS (npm) can trust them too. Not part of the recipe hash.
+  cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true
+}
+
 build_dockerfile() {
   # build_dockerfile NAME TAG: a recipe directory with a Dockerfile FROM the platform image
   local name="$1" image="$2"
@@ -68,7 +74,8 @@ build_dockerfile() {
   if [ "$(current_hash "$image")" = "$hash" ]; then log "$image is current ($hash)"; return; fi
   log "building $image"
   DOCKER_BUILDKIT=0 docker build -q --label "selfhost.recipe=$hash" \
-    --build-arg "BASE=$PREFIX/debian12-systemd:latest" -t "$image" "$IMAGES/$name" >/tmp/selfhost-build-"$name".log 2>&1 \
+    --build-arg "BASE=$PREFIX/debian12-systemd:latest" --build-arg "EXTRA_CA_CERTS=$(extra_ca_certs)" \
+    -t "$image" "$IMAGES/$name" >/tmp/selfhost-build-"$name".log 2>&1 \
     || { tail -n 40 /tmp/selfhost-build-"$name".log >&2; exit 1; }
   log "built $image ($hash)"
 }

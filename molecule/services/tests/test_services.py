@@ -173,20 +173,24 @@ def test_meta_real_api_health(host):
 
 
 def test_meta_real_api_schemas_and_tables(host):
-    """REAL: postgres-meta reads the schema and table prepare created in the real PostgreSQL."""
-    assert 'molecule' in [s['name'] for s in _meta(host, '/schemas')]
-    tables = _meta(host, '/tables?included_schemas=molecule')
-    todo = [t for t in tables if t['schema'] == 'molecule' and t['name'] == 'todos']
-    assert todo, tables
-    assert sorted(c['name'] for c in todo[0]['columns']) == ['id', 'task']
+    """REAL: postgres-meta reads the schemas and tables the postgres role's bootstrap created."""
+    schemas = {s['name']: s['owner'] for s in _meta(host, '/schemas')}
+    assert schemas.get('auth') == 'supabase_auth_admin'
+    assert schemas.get('storage') == 'supabase_storage_admin'
+    assert '_realtime' in schemas and 'supabase_functions' in schemas
+    tables = _meta(host, '/tables?included_schemas=supabase_functions')
+    hooks = [t for t in tables if t['schema'] == 'supabase_functions' and t['name'] == 'hooks']
+    assert hooks, tables
+    assert 'hook_table_id' in [c['name'] for c in hooks[0]['columns']]
 
 
 def test_meta_real_api_on_the_published_port(host):
     """REAL: meta_bind_address publishes 8080 on 127.0.0.1 only, and the API answers there."""
     assert inspect(host, 'supabase-meta')['HostConfig']['PortBindings'] == {
         '8080/tcp': [{'HostIp': '127.0.0.1', 'HostPort': '8080'}]}
-    tables = json.loads(host.check_output('curl -fsS "http://127.0.0.1:8080/tables?included_schemas=molecule"'))
-    assert [t['name'] for t in tables] == ['todos']
+    tables = json.loads(host.check_output(
+        'curl -fsS "http://127.0.0.1:8080/tables?included_schemas=supabase_functions"'))
+    assert 'hooks' in [t['name'] for t in tables]
 
 
 def test_meta_real_api_through_the_stack_network(host):

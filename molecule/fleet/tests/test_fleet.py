@@ -1,0 +1,85 @@
+"""A fleet through playbooks/site.yml: db, two app hosts, one edge, on a private network.
+
+Kong and most services are STAND-INs here (wiring only); PostgreSQL, Redis, Caddy and postgres-meta are real.
+"""
+import json
+import os
+import time
+
+import pytest
+import testinfra
+
+testinfra_hosts = ["fleet-edge"]
+
+SITE = "supabase.test"
+DB_ADDRESS = "10.213.7.10"
+APP_HOSTS = ["fleet-app1", "fleet-app2"]
+CURL = f"curl -sS -k --resolve {SITE}:443:127.0.0.1"
+
+
+def _peer(name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+
+
+def _answering_kong(edge):
+    """Which Kong container answered a request through Caddy (the stand-in reports its HOSTNAME)."""
+    out = edge.run(f"{CURL} -o /tmp/b -w '%{{http_code}}' https://{SITE}/rest/v1/")
+    if out.stdout != "200":
+        return None
+    return json.loads(edge.file("/tmp/b").content_string)["env"]["HOSTNAME"]
+
+
+@pytest.fixture(scope="module")
+def kong_ids():
+    return {name: _peer(name).check_output("docker inspect -f '{{.Config.Hostname}}' supabase-kong") for name in APP_HOSTS}
+
+
+def test_caddy_balances_over_both_kong_nodes(host, kong_ids):
+    upstreams = host.check_output("docker exec supabase-caddy wget -qO- http://127.0.0.1:2019/reverse_proxy/upstreams")
+    addresses = sorted(u["address"] for u in json.loads(upstreams))
+    assert addresses == ["10.213.7.21:8000", "10.213.7.22:8000"]
+    seen = {_answering_kong(host) for _ in range(12)}
+    assert seen == set(kong_ids.values()), seen
+
+
+def test_requests_succeed_with_one_kong_stopped(host, kong_ids):
+    app1 = _peer("fleet-app1")
+    app1.check_output("docker stop supabase-kong")
+    try:
+        answers = [_answering_kong(host) for _ in range(12)]
+        assert None not in answers, answers
+        assert set(answers) == {kong_ids["fleet-app2"]}
+    finally:
+        app1.check_output("docker start supabase-kong")
+    # Back in rotation after the active health check sees it again.
+    deadline = time.time() + 30
+    seen = set()
+    while time.time() < deadline and len(seen) < 2:
+        seen.add(_answering_kong(host))
+    assert kong_ids["fleet-app1"] in seen
+
+
+@pytest.mark.parametrize("name", APP_HOSTS)
+def test_app_services_reach_postgres_on_the_db_host(name):
+    app = _peer(name)
+    # From inside a service container on the app host, over the private network.
+    app.check_output(f"docker exec supabase-auth python3 -c \"import socket; socket.create_connection(('{DB_ADDRESS}', 5432), 5)\"")
+    # postgres-meta (REAL) answers from the database on the db host.
+    ip = app.check_output("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' supabase-meta")
+    schemas = json.loads(app.check_output(f"curl -sS http://{ip}:8080/schemas"))
+    assert "auth" in {s["name"] for s in schemas}
+
+
+def test_db_published_on_private_address_only():
+    db = _peer("fleet-db")
+    ports = db.check_output("docker port supabase-db")
+    assert f"{DB_ADDRESS}:5432" in ports
+    assert "0.0.0.0" not in ports
+
+
+def test_edge_is_the_only_public_entry(host):
+    for name in ["fleet-db", *APP_HOSTS]:
+        peer = _peer(name)
+        for line in peer.check_output("ss -Hltn").splitlines():
+            addr = line.split()[3].rsplit(":", 1)[0]
+            assert addr.startswith("127.") or addr.startswith("10.213.7.") or addr in ("[::1]",), f"{name}: {line}"

@@ -1,0 +1,118 @@
+"""The whole stack on one host through playbooks/site.yml.
+
+REAL: PostgreSQL, Redis, Caddy, postgres-meta. STAND-IN (wiring only): Kong, GoTrue, PostgREST,
+Realtime, Storage, MinIO, Studio, Edge Functions. A 200 from a stand-in proves routing, not the component.
+"""
+import os
+import subprocess
+
+import pytest
+import yaml
+
+testinfra_hosts = ["stack-host"]
+
+SITE = "supabase.test"
+CURL = f"curl -sS -k --http2 --resolve {SITE}:443:127.0.0.1 --resolve {SITE}:80:127.0.0.1"
+EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
+
+
+@pytest.fixture(scope="module")
+def secrets():
+    with open(os.path.join(EPHEMERAL, "inventory", "supabase-secrets.yml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def psql(host, sql):
+    return host.check_output(f"docker exec supabase-db psql -U postgres -d postgres -tAc \"{sql}\"")
+
+
+def _request(host, args):
+    """(status, http version, lower-case headers) of one request through Caddy; the body is dropped."""
+    head = host.check_output(f"{CURL} -o /dev/null -D - {args}")
+    status_line, *header_lines = head.replace("\r", "").strip().split("\n")
+    version, status = status_line.split()[:2]
+    headers = dict((k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in header_lines))
+    return int(status), version.split("/")[1], headers
+
+
+def test_every_container_running(host):
+    names = host.check_output("docker ps --format '{{.Names}}'").split()
+    for name in ["supabase-db", "supabase-redis", "supabase-kong", "supabase-auth", "supabase-rest",
+                 "supabase-realtime", "supabase-storage", "supabase-meta", "supabase-studio",
+                 "supabase-edge-functions", "supabase-caddy"]:
+        assert name in names, f"{name} not running: {names}"
+
+
+def test_https_through_caddy_with_security_headers(host, secrets):
+    status, version, headers = _request(host, f"-H 'apikey: {secrets['supabase_anon_key']}' https://{SITE}/rest/v1/")
+    assert status == 200
+    assert version == "2"
+    assert "max-age=31536000" in headers["strict-transport-security"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_http_redirects_and_studio_needs_login(host, secrets):
+    status, _, headers = _request(host, f"http://{SITE}/")
+    assert status in (301, 308) and headers["location"] == f"https://{SITE}/"
+    status, _, _ = _request(host, f"https://{SITE}/")
+    assert status == 401
+    user, password = secrets["supabase_dashboard_username"], secrets["supabase_dashboard_password"]
+    status, _, headers = _request(host, f"-u '{user}:{password}' https://{SITE}/")
+    assert status == 200
+    assert "content-security-policy" in headers
+
+
+def test_db_contract_roles(host):
+    roles = set(psql(host, "select rolname from pg_roles").split())
+    for role in ["postgres", "supabase_admin", "authenticator", "anon", "authenticated", "service_role",
+                 "supabase_auth_admin", "supabase_storage_admin", "supabase_functions_admin", "pgbouncer",
+                 "dashboard_user"]:
+        assert role in roles, role
+    assert psql(host, "select rolbypassrls from pg_roles where rolname = 'service_role'") == "t"
+    assert psql(host, "select rolcanlogin from pg_roles where rolname = 'anon'") == "f"
+    grants = set(psql(host, "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid "
+                            "join pg_roles u on u.oid = m.member where u.rolname = 'authenticator'").split())
+    assert {"anon", "authenticated", "service_role"} <= grants
+
+
+def test_db_contract_schemas_and_helpers(host):
+    schemas = set(psql(host, "select nspname from pg_namespace").split())
+    for schema in ["public", "auth", "storage", "realtime", "_realtime", "supabase_functions", "graphql_public", "extensions"]:
+        assert schema in schemas, schema
+    assert psql(host, "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+                      "where n.nspname = 'auth' and p.proname in ('uid', 'role', 'jwt')") == "3"
+
+
+def test_health_playbook_green():
+    inventory = os.path.join(EPHEMERAL, "inventory")
+    env = dict(os.environ, ANSIBLE_LOG_PATH="")
+    run = subprocess.run(
+        ["ansible-playbook", "-i", inventory, "-e", f"@{PROJECT}/molecule/resources/vars/offline-images.yml",
+         os.path.join(PROJECT, "playbooks", "health.yml")],
+        capture_output=True, text=True, env=env, check=False)
+    print(run.stdout[-6000:])
+    assert run.returncode == 0
+    for component in ["postgres", "redis", "kong", "gotrue", "postgrest", "meta", "caddy"]:
+        assert component in run.stdout
+
+
+def test_only_edge_ports_listen_off_loopback(host):
+    exposed = set()
+    for line in host.check_output("ss -Hltn").splitlines():
+        local = line.split()[3]
+        addr, port = local.rsplit(":", 1)
+        if not (addr.startswith("127.") or addr in ("[::1]", "::1")):
+            exposed.add(int(port))
+    assert exposed <= {22, 80, 443}, exposed
+
+
+def test_no_secret_in_the_logs(secrets):
+    with open(os.path.join(EPHEMERAL, "ansible.log"), encoding="utf-8", errors="replace") as f:
+        log = f.read()
+    assert "site.yml" in log or "PLAY RECAP" in log
+    leaked = [name for name, value in secrets.items()
+              if isinstance(value, str) and len(value) >= 8 and value in log]
+    assert not leaked, f"secret values found in the converge log: {leaked}"

@@ -180,3 +180,36 @@ def test_mismatched_and_swapped_keys_refused(workdir):
     assert 'supabase_service_role_key (given)' not in out
     assert not (workdir / 'inventory' / 'supabase-secrets.yml').exists()
     assert secret not in out and other not in out
+
+
+def test_rotation_replaces_only_the_named_values(workdir):
+    rc, out = run(workdir)
+    assert rc == 0, out
+    before = facts(workdir)
+    rc, out = run(workdir, '-e', '{"secrets_rotate": ["supabase_redis_password", "supabase_jwt_secret"]}')
+    assert rc == 0, out
+    after = facts(workdir)
+    check_values(after)
+    rotated = {'supabase_redis_password', 'supabase_jwt_secret', 'supabase_anon_key', 'supabase_service_role_key'}
+    for name in NAMES:
+        if name in rotated:
+            assert after[name] != before[name], '%s was not rotated' % name
+        else:
+            assert after[name] == before[name], '%s changed but was not asked for' % name
+    assert yaml.safe_load((workdir / 'inventory' / 'supabase-secrets.yml').read_text()) == after
+    for value in after.values():
+        assert value not in out
+
+
+def test_lost_jwt_secret_brings_new_keys(workdir):
+    rc, out = run(workdir)
+    assert rc == 0, out
+    secrets_file = workdir / 'inventory' / 'supabase-secrets.yml'
+    stored = yaml.safe_load(secrets_file.read_text())
+    del stored['supabase_jwt_secret']
+    secrets_file.write_text(yaml.safe_dump(stored))
+    rc, out = run(workdir)
+    assert rc == 0, out
+    after = facts(workdir)
+    check_values(after)  # the keys verify against the new secret
+    assert after['supabase_anon_key'] != stored['supabase_anon_key']

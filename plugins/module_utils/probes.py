@@ -273,11 +273,17 @@ def _postgres_handshake(probe):
         sock.close()
 
 
-def probe_postgres(probe):
-    try:
-        return True, _postgres_handshake(probe)
-    except ProbeError as exc:
-        return False, str(exc)
+def _as_result(session):
+    """Turn a session that returns a detail or raises ProbeError into a probe: (ok, detail)."""
+    def probe(spec):
+        try:
+            return True, session(spec)
+        except ProbeError as exc:
+            return False, str(exc)
+    return probe
+
+
+probe_postgres = _as_result(_postgres_handshake)
 
 
 # --- redis -----------------------------------------------------------------
@@ -333,11 +339,7 @@ def _redis_session(probe):
         sock.close()
 
 
-def probe_redis(probe):
-    try:
-        return True, _redis_session(probe)
-    except ProbeError as exc:
-        return False, str(exc)
+probe_redis = _as_result(_redis_session)
 
 
 PROBES = {

@@ -24,7 +24,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help setup host-deps engine images lint unit sanity bench molecule test fast deploy build clean demo demo-down
 
 help:
-	@echo "make setup | lint | unit | fast | molecule [SCENARIO=x] | test | deploy | build | demo | demo-down"
+	@echo "make setup | lint | unit | fast | molecule [SCENARIO=x] | test | deploy | build | demo | demo-down | sanity | bench"
 
 $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,13 @@ build: $(STAMP)
 
 deploy: $(STAMP)
 	ansible-playbook -i $(INVENTORY) playbooks/site.yml
+
+## demo: the whole stack on a local docker-in-docker host with the offline image set, left running
+demo: setup images
+	bash scripts/demo.sh up
+
+demo-down: $(STAMP)
+	bash scripts/demo.sh down
 
 clean:
 	rm -rf .cache tests/output

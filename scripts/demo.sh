@@ -10,16 +10,18 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/collections"
-EPHEMERAL="${XDG_CACHE_HOME:-$HOME/.cache}/molecule/$(basename "$ROOT")/stack"
 HOST=stack-host
 SITE=supabase.test
 
 case "${1:-up}" in
   up)
     molecule converge -s stack
+    # Molecule's working directory of the scenario (the newest, if several projects ran it).
+    EPHEMERAL=$(ls -dt "$HOME"/.ansible/tmp/molecule.*.stack | head -n 1)
     echo
     echo "== Health (playbooks/health.yml)"
-    ansible-playbook -i "$EPHEMERAL/inventory" -e "@molecule/resources/vars/offline-images.yml" \
+    ansible-playbook -i "$EPHEMERAL/inventory/ansible_inventory.yml" -i "$EPHEMERAL/inventory/hosts" \
+      -e "@molecule/resources/vars/offline-images.yml" \
       playbooks/health.yml -e health_wait=30 | sed -n '/Print the health table/,/PLAY RECAP/p' \
       || echo "health.yml reports an unhealthy component (table above)"
     ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$HOST")

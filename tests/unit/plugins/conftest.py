@@ -42,6 +42,15 @@ def wait_port(port, timeout=20.0, proc=None):
     raise RuntimeError('port %d did not open' % port)
 
 
+def stop_process(proc):
+    """Stop a server the fixture started: terminate, then kill after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def ensure_packages(binary, packages):
     """Install Debian packages when a server binary is missing (root only)."""
     if os.path.exists(binary):
@@ -166,11 +175,7 @@ def postgres_server():
             yield {'port': port, 'password': PG_PASSWORD, 'md5_password': PG_MD5_PASSWORD,
                    'clear_password': PG_CLEAR_PASSWORD}
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -191,11 +196,7 @@ def redis_server():
         wait_port(port, proc=proc)
         yield {'port': port, 'password': REDIS_PASSWORD, 'username': 'probe'}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/../../.."
 [ $# -gt 0 ] || { echo "no scenario named" >&2; exit 2; }
 results=()
 failed=0
+suite_start=$(date +%s)
 for s in "$@"; do
   [ -f "molecule/$s/molecule.yml" ] || { echo "unknown scenario: $s" >&2; exit 2; }
   echo "=== molecule test -s $s"
@@ -15,5 +16,5 @@ done
 echo "=== molecule summary"
 printf '%s\n' "${results[@]}"
 passed=$(( $# - failed ))
-echo "molecule: ${passed} passed, ${failed} failed"
+echo "molecule: ${passed} passed, ${failed} failed, total $(( $(date +%s) - suite_start ))s"
 [ "$failed" -eq 0 ]

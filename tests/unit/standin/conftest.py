@@ -68,3 +68,5 @@ def modules():
     import kong
     import standin
     return {'contract': contract, 'checks': checks, 'kong': kong, 'standin': standin}
+closed_port = _servers.closed_port
+http_server = _servers.http_server

@@ -30,7 +30,7 @@ def _pg_reason(exc, scrub):
 
 
 def pg_check(key, scrub, dsn=None, params=None, set_role=None, role_key=None, after_connect=None,
-             schema_create=None, schemas=None, schemas_key=None, replication=False, timeout=3):
+             schema_create=None, schemas=None, schemas_key=None, replication=False, timeout=10):
     """Log in to PostgreSQL (URL or keyword params) and check what the component needs there."""
     import psycopg2
     from psycopg2 import sql
@@ -82,7 +82,7 @@ def pg_check(key, scrub, dsn=None, params=None, set_role=None, role_key=None, af
         conn.close()
 
 
-def redis_check(keys, scrub, host, port, password=None, username=None, database=0, timeout=3):
+def redis_check(keys, scrub, host, port, password=None, username=None, database=0, timeout=5):
     """PING Redis with the password; keys = (host key, port key, password key) for the reasons."""
     import redis
     host_key, port_key, password_key = keys
@@ -91,8 +91,12 @@ def redis_check(keys, scrub, host, port, password=None, username=None, database=
     try:
         client.ping()
     except redis.exceptions.AuthenticationError as exc:
+        if not password:
+            raise CheckFailed('%s: not given, but Redis requires a password' % password_key)
         raise CheckFailed('%s: Redis refused the password: %s' % (password_key, _one_line(scrub(exc))))
     except redis.exceptions.ResponseError as exc:
+        if 'WRONGPASS' in str(exc) or 'invalid password' in str(exc):
+            raise CheckFailed('%s: Redis refused the password: %s' % (password_key, _one_line(scrub(exc))))
         if 'NOAUTH' in str(exc):
             raise CheckFailed('%s: not given, but Redis requires a password' % password_key)
         raise CheckFailed('%s: Redis answered an error: %s' % (host_key, _one_line(scrub(exc))))
@@ -120,7 +124,7 @@ def _s3_reason(exc, step):
     return 'GLOBAL_S3_ENDPOINT: cannot reach the S3 server (%s: %s)' % (step, type(exc).__name__)
 
 
-def s3_check(endpoint, access_key, secret_key, region, bucket, path_style, timeout=5, probe_name=None):
+def s3_check(endpoint, access_key, secret_key, region, bucket, path_style, timeout=10, probe_name=None):
     """The bucket exists, and one object can be written, read back and deleted with these keys."""
     import boto3
     from botocore.config import Config
@@ -164,7 +168,7 @@ def file_check(path):
     return 'file backend directory writable'
 
 
-def http_check(key, url, scrub, headers=None, ok=lambda status: status == 200, timeout=3, what=''):
+def http_check(key, url, scrub, headers=None, ok=lambda status: status == 200, timeout=10, what=''):
     """GET url; ok(status) decides. Reasons name the key, never the URL."""
     request = urllib.request.Request(url, headers=headers or {})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

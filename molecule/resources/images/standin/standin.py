@@ -350,7 +350,8 @@ class Gateway(object):
             conn.close()
         reply = {}
         for name, value in response.getheaders():
-            if name.lower() not in HOP_BY_HOP:
+            # Server and Date are sent by the stand-in's own HTTP layer.
+            if name.lower() not in HOP_BY_HOP and name.lower() not in ('server', 'date'):
                 reply[name] = value
         reply.update(decision.headers)
         reply['Via'] = '1.1 kong-standin'

@@ -460,6 +460,13 @@ def main(argv, env):
     kong_config = None
     if component == 'kong':
         import kong
+        # The kong image runs Kong as user kong (uid/gid 1000): read the config as that user too, so a
+        # file the role left unreadable to uid 1000 fails here as it would there.
+        if os.geteuid() == 0 and (env.get('STANDIN_KONG_USER', '1000:1000') or 'root') != 'root':
+            uid, _, gid = env.get('STANDIN_KONG_USER', '1000:1000').partition(':')
+            os.setgroups([])
+            os.setgid(int(gid or uid))
+            os.setuid(int(uid))
         plugins = [p.strip() for p in env['KONG_PLUGINS'].split(',') if p.strip()]
         try:
             with open(env['KONG_DECLARATIVE_CONFIG'], encoding='utf-8') as handle:

@@ -144,7 +144,9 @@ def test_env_failure_exits_with_the_key(capsys):
 
 
 def test_kong_bad_config_file_exits(tmp_path, capsys):
-    env = dict(rendered_env('kong'), STANDIN_COMPONENT='kong', KONG_DECLARATIVE_CONFIG=str(tmp_path / 'kong.yml'))
+    # STANDIN_KONG_USER=root: the stand-in must not drop the test process's privileges.
+    env = dict(rendered_env('kong'), STANDIN_COMPONENT='kong', STANDIN_KONG_USER='root',
+               KONG_DECLARATIVE_CONFIG=str(tmp_path / 'kong.yml'))
     assert standin.main([], env) == 2
     assert 'KONG_DECLARATIVE_CONFIG: cannot read the file' in capsys.readouterr().err
     (tmp_path / 'kong.yml').write_text('{"_format_version": "2.1", "services": [{"name": "x", "url": "http://a",'

@@ -444,7 +444,6 @@ def main(argv, env):
         return healthcheck(env)
     if argv[:1] == ['--kong-parse']:
         return kong_parse(argv[1], env)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     component = env.get('STANDIN_COMPONENT', '')
     label = component or 'unknown'
     log(label, 'NOT the real component: selfhost.supabase contract stand-in (wiring tests only)')
@@ -481,6 +480,8 @@ def main(argv, env):
             log(label, 'ignored: %s' % warning)
         log(label, 'declarative config loaded: %d route paths, %d consumers, %d Redis counter store(s)'
             % (len(kong_config.routes), len(kong_config.consumers), len(kong_config.redis)))
+    # PID 1 gets no default signal handling: stop promptly on docker stop.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     deps = dependency_checks(component, env, scrub, argv, kong_config)
     health = Health(component, deps, ok_interval=float(env.get('STANDIN_RECHECK_OK') or 10),
                     fail_interval=float(env.get('STANDIN_RECHECK_FAIL') or 2))

@@ -92,6 +92,9 @@ def test_realtime_health_needs_a_bearer_signed_with_the_secret():
         assert get(base % 'realtime-dev', {'Authorization': 'Bearer ' + other})[0] == 401
         assert get(base % 'realtime-dev', {'Authorization': 'Bearer ' + ANON_KEY})[0] == 200
         assert get(base % 'some-tenant', {'Authorization': 'Bearer ' + ANON_KEY})[0] == 404
+        root = 'http://127.0.0.1:%d/socket/websocket' % server.server_address[1]
+        assert get(root)[0] == 404  # Host 127.0.0.1: no tenant
+        assert get(root, {'Host': 'realtime-dev.supabase-realtime:4000'})[0] == 200
     finally:
         server.shutdown()
 

@@ -264,6 +264,12 @@ class Component(object):
                                               % self.tenant}, std)
                 status, payload = self.health.answer()
                 return handler.send(status, payload, std)
+            # Elsewhere Realtime takes the tenant from the first label of the Host header.
+            host_tenant = (handler.headers.get('Host') or '').split(':')[0].split('.')[0]
+            if host_tenant != self.tenant:
+                return handler.send(404, {'standin': True, 'component': self.component,
+                                          'message': 'tenant not found: Realtime takes it from the Host header, '
+                                          'which must start with %s.' % self.tenant}, std)
         elif self.component in HEALTH_PATHS and path == HEALTH_PATHS[self.component]:
             status, payload = self.health.answer()
             if self.component == 'postgrest' and status == 200:

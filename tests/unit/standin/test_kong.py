@@ -137,8 +137,11 @@ def test_unknown_keys_are_logged_and_ignored():
     data = json.loads(rendered())
     data['mystery'] = 1
     data['services'][0]['routes'][0]['hosts'] = ['x.example']
+    data['consumers'][0]['plugins'][0]['config']['sync_rate'] = 1
     config = kong.load_config(json.dumps(data), PLUGINS)
     assert any('mystery' in w for w in config.warnings)
+    assert any('config key sync_rate is not enforced' in w for w in config.warnings)
+    assert not any('config key' in w for w in kong.load_config(rendered(), PLUGINS).warnings)
     assert any('hosts' in w for w in config.warnings)
 
 

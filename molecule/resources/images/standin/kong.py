@@ -39,6 +39,19 @@ RATE_LIMITED = {'message': 'API rate limit exceeded'}
 NO_ROUTE = {'message': 'no Route matched with those values'}
 
 
+# Plugin config keys the stand-in reads; any other key is logged and ignored.
+KNOWN_CONFIG = {
+    'cors': {'origins', 'methods', 'headers', 'exposed_headers', 'credentials', 'max_age', 'preflight_continue'},
+    'key-auth': {'key_names', 'hide_credentials', 'key_in_header', 'key_in_query'},
+    'basic-auth': {'hide_credentials'},
+    'acl': {'allow', 'deny', 'hide_groups_header'},
+    'rate-limiting': set(PERIODS) | {'policy', 'limit_by', 'fault_tolerant', 'hide_client_headers', 'redis',
+                                     'redis_host', 'redis_port', 'redis_password', 'redis_username',
+                                     'redis_database', 'redis_timeout'},
+    'request-transformer': {'add', 'append', 'replace', 'remove', 'rename', 'http_method'},
+}
+
+
 class ConfigError(Exception):
     """The file or KONG_PLUGINS is unusable: str() names what."""
 
@@ -68,6 +81,9 @@ def _plugin_list(owner, where, enabled, config):
             continue
         if name not in ENFORCED:
             config.warnings.append('plugin %s (%s) is not enforced by the stand-in' % (name, where))
+        else:
+            for key in sorted(set(plugin.get('config') or {}) - KNOWN_CONFIG[name]):
+                config.warnings.append('plugin %s (%s): config key %s is not enforced' % (name, where, key))
         out.append({'name': name, 'config': plugin.get('config') or {}})
         if name == 'rate-limiting':
             settings = redis_settings(plugin.get('config') or {})

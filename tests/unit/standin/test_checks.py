@@ -172,3 +172,16 @@ def test_http_check(http_server):
     assert 'HTTP 200' in checks.http_check('STUDIO_PG_META_URL', http_server + '/ok', SCRUB)
     with pytest.raises(checks.CheckFailed, match='^STUDIO_PG_META_URL: .*HTTP 500'):
         checks.http_check('STUDIO_PG_META_URL', http_server + '/error', SCRUB)
+
+
+def test_storage_round_trip_leaves_nothing_on_a_versioned_bucket(s3_server):
+    import boto3
+    from botocore.config import Config
+    client = boto3.client('s3', endpoint_url=s3_server, aws_access_key_id='unit-s3-user',
+                          aws_secret_access_key='unit-s3-password-123', region_name='us-east-1',
+                          config=Config(s3={'addressing_style': 'path'}))
+    client.create_bucket(Bucket='versioned')
+    client.put_bucket_versioning(Bucket='versioned', VersioningConfiguration={'Status': 'Enabled'})
+    checks.s3_check(s3_server, 'unit-s3-user', 'unit-s3-password-123', 'us-east-1', 'versioned', True)
+    listing = client.list_object_versions(Bucket='versioned')
+    assert not listing.get('Versions') and not listing.get('DeleteMarkers')

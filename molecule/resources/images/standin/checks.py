@@ -140,13 +140,17 @@ def s3_check(endpoint, access_key, secret_key, region, bucket, path_style, timeo
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)
         step = 'put'
-        client.put_object(Bucket=bucket, Key=key, Body=payload)
+        version = client.put_object(Bucket=bucket, Key=key, Body=payload).get('VersionId')
         step = 'get'
         body = client.get_object(Bucket=bucket, Key=key)['Body'].read()
         if body != payload:
             raise CheckFailed('GLOBAL_S3_ENDPOINT: the object read back differs from the one written')
         step = 'delete'
-        client.delete_object(Bucket=bucket, Key=key)
+        # On a versioned bucket delete the version itself, so no probe versions pile up.
+        if version and version != 'null':
+            client.delete_object(Bucket=bucket, Key=key, VersionId=version)
+        else:
+            client.delete_object(Bucket=bucket, Key=key)
     except (ClientError, BotoCoreError) as exc:
         raise CheckFailed(_s3_reason(exc, step))
     return 'bucket exists; wrote, read back and deleted one object'

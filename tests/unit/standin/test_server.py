@@ -156,3 +156,31 @@ def test_kong_bad_config_file_exits(tmp_path, capsys):
                                        ' "plugins": [{"name": "oauth9"}]}]}')
     assert standin.main([], env) == 2
     assert "plugin 'oauth9' (service x) is not enabled in KONG_PLUGINS" in capsys.readouterr().err
+
+
+def test_status_listen_and_ready():
+    assert standin.status_listen({}) == [('127.0.0.1', 8100)]
+    assert standin.status_listen({'KONG_STATUS_LISTEN': 'off'}) == [('127.0.0.1', 8100)]
+    assert standin.status_listen({'KONG_STATUS_LISTEN': '0.0.0.0:8100, [::1]:8101 ssl'}) == [('0.0.0.0', 8100), ('::1', 8101)]
+    with pytest.raises(ValueError, match='KONG_STATUS_LISTEN'):
+        standin.status_listen({'KONG_STATUS_LISTEN': '8100'})
+    env = dict(rendered_env('kong'), KONG_STATUS_LISTEN='8100')
+    assert [p.key for p in standin.contract.check_env('kong', env)] == ['KONG_STATUS_LISTEN']
+    switch = Switch()
+    health = standin.Health('kong', [('redis', True, switch)])
+    health.run_once()
+    config = kong.load_config(render_template('kong', 'kong.yml.j2', supabase_anon_key=ANON_KEY,
+                                              supabase_service_role_key=SERVICE_KEY), ['bundled'])
+    server = standin.serve(standin.StatusApp(health, config), 0, host='127.0.0.1')
+    base = 'http://127.0.0.1:%d' % server.server_address[1]
+    try:
+        status, _, body = get(base + '/status/ready')
+        assert status == 200 and json.loads(body)['message'] == 'ready'
+        switch.ok = False
+        health.run_once()
+        status, _, body = get(base + '/status/ready')
+        assert status == 503 and json.loads(body)['reason']
+        assert get(base + '/status')[0] == 200
+        assert get(base + '/nope')[0] == 404
+    finally:
+        server.shutdown()

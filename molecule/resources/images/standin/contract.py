@@ -337,6 +337,10 @@ def _kong(env):
         _fail('KONG_DECLARATIVE_CONFIG', 'not an absolute path')
     yield lambda: _list(env, 'KONG_DNS_ORDER', re.compile(r'^(LAST|A|AAAA|CNAME|SRV)$'))
     yield lambda: _list(env, 'KONG_PLUGINS', re.compile(r'^[a-z0-9-]+$'))
+    if 'KONG_STATUS_LISTEN' in env and env['KONG_STATUS_LISTEN'].strip() != 'off':
+        yield lambda: all(re.match(r'^\S+:[0-9]+(\s.*)?$', item.strip())
+                          for item in env['KONG_STATUS_LISTEN'].split(',')) or \
+            _fail('KONG_STATUS_LISTEN', 'not "<address>:<port>[, ...]" or off')
     yield lambda: NGINX_SIZE.match(_nonempty(env, 'KONG_NGINX_PROXY_PROXY_BUFFER_SIZE')) or \
         _fail('KONG_NGINX_PROXY_PROXY_BUFFER_SIZE', 'not an nginx size (e.g. 160k)')
     yield lambda: re.match(r'^[0-9]+ [0-9]+[kKmM]?$', _nonempty(env, 'KONG_NGINX_PROXY_PROXY_BUFFERS')) or \

@@ -371,18 +371,43 @@ class Gateway(object):
         return status
 
 
+def status_listen(env):
+    """(host, port) pairs of KONG_STATUS_LISTEN ('0.0.0.0:8100, 127.0.0.1:8101 ssl'); off/unset: the
+    stand-in's own loopback listener for the `kong health` shim."""
+    value = (env.get('KONG_STATUS_LISTEN') or 'off').strip()
+    out = []
+    if value != 'off':
+        for item in value.split(','):
+            address = item.strip().split()[0]
+            host, _, port = address.rpartition(':')
+            if not port.isdigit() or not host:
+                raise ValueError('KONG_STATUS_LISTEN: not "<address>:<port>[, ...]" or off')
+            out.append((host.strip('[]'), int(port)))
+    return out or [('127.0.0.1', KONG_STATUS_PORT)]
+
+
 class StatusApp(object):
-    """Kong's status listener analogue: GET /status -> 200 when config loaded and Redis reachable."""
+    """Kong's status API analogue. GET /status/ready: 200 when the config is loaded and every Redis of
+    the rate-limiting plugin answers (stricter than Kong), 503 with the reason otherwise. GET /status:
+    200 with the same report."""
 
     def __init__(self, health, config):
         self.health = health
         self.config = config
 
     def handle(self, handler, body):
+        path = urlsplit(handler.path).path.rstrip('/')
         status, payload = self.health.answer()
         payload.update({'config_loaded': True, 'routes': len(self.config.routes),
                         'consumers': len(self.config.consumers), 'warnings': self.config.warnings})
-        handler.send(status, payload, {'X-Standin': 'true', 'X-Standin-Component': 'kong'})
+        std = {'X-Standin': 'true', 'X-Standin-Component': 'kong'}
+        if path == '/status':
+            return handler.send(200, payload, std)
+        if path == '/status/ready':
+            if status == 200:
+                payload['message'] = 'ready'
+            return handler.send(status, payload, std)
+        return handler.send(404, {'message': 'Not found', 'standin': True, 'component': 'kong'}, std)
 
 
 def serve(app, port, host='0.0.0.0'):
@@ -402,7 +427,8 @@ def healthcheck(env):
     component = env.get('STANDIN_COMPONENT', '')
     headers = {}
     if component == 'kong':
-        url = 'http://127.0.0.1:%d/status' % KONG_STATUS_PORT
+        host, port = status_listen(env)[0]
+        url = 'http://%s:%d/status/ready' % ('127.0.0.1' if host in ('0.0.0.0', '*', '::') else host, port)
     elif component == 'realtime':
         tenant = env.get('SELF_HOST_TENANT_NAME') or 'realtime-dev'
         url = 'http://127.0.0.1:%s/api/tenants/%s/health' % (env.get('PORT', '4000'), tenant)
@@ -495,7 +521,8 @@ def main(argv, env):
     ports = [int(p) for p in (env.get('STANDIN_PORTS') or '').split(',') if p.strip()] or PORTS[component]
     if component == 'kong':
         app = Gateway(kong_config, health, lambda message: log(label, message))
-        serve(StatusApp(health, kong_config), KONG_STATUS_PORT, host='127.0.0.1')
+        for host, port in status_listen(env):
+            serve(StatusApp(health, kong_config), port, host='0.0.0.0' if host == '*' else host)
     else:
         app = Component(component, env, health, argv)
     for port in ports:

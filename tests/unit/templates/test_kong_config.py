@@ -193,3 +193,8 @@ def test_shipped_checker_refuses_broken_configs(rendered, breakage):
         config['services'][0]['routes'] = []
     text = json.dumps(config)
     assert _checker().problems(config, text, plugins)
+
+
+def test_status_listener_for_the_edge_health_check():
+    assert render_var('kong', '__kong_env')['KONG_STATUS_LISTEN'] == '0.0.0.0:8100'
+    assert render_var('kong', '__kong_env', kong_status_port=0)['KONG_STATUS_LISTEN'] == 'off'

@@ -7,6 +7,7 @@ container wiring MinIO needs (command, environment, volume, ports). They prove t
 """
 import json
 import os
+import shlex
 import subprocess
 import time
 
@@ -35,7 +36,7 @@ def inspect(host):
 
 
 def s3_state(host, user, password):
-    return host.run("python3 -c %s %s %s %s" % (json.dumps(S3), user, password, BUCKET))
+    return host.run("python3 -c %s %s %s %s" % (shlex.quote(S3), user, password, BUCKET))
 
 
 def test_this_is_the_offline_s3_server_not_minio(host):

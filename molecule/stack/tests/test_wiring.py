@@ -168,3 +168,26 @@ def test_stack_is_still_healthy_after_the_broken_cases(host, broken):
     for name in ("supabase-storage", "supabase-rest", "supabase-auth", "supabase-edge-functions"):
         state = json.loads(host.check_output(f"docker inspect {name}"))[0]["State"]
         assert state["Running"] and state.get("Health", {}).get("Status", "healthy") == "healthy", (name, state)
+
+
+def test_health_playbook_fails_naming_an_exited_container(host):
+    """health.yml counts every stack container: a stopped one fails the play, named with its state."""
+    started = time.monotonic()
+    host.check_output("docker stop supabase-studio")
+    try:
+        run = subprocess.run(
+            ["ansible-playbook", "-i", os.path.join(EPHEMERAL, "inventory"), "-e", "health_wait=5",
+             "-e", f"@{PROJECT}/molecule/resources/vars/offline-images.yml",
+             os.path.join(PROJECT, "playbooks", "health.yml")],
+            capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_LOG_PATH=""))
+        print(run.stdout[-4000:])
+        assert run.returncode != 0, "health.yml stayed green with supabase-studio exited"
+        assert "supabase-studio (studio) is exited" in run.stdout
+    finally:
+        host.check_output("docker start supabase-studio")
+        for _ in range(60):
+            health = host.check_output("docker inspect -f '{{.State.Health.Status}}' supabase-studio")
+            if health == "healthy":
+                break
+            time.sleep(2)
+        print("health.yml exited-container case: %.1f s" % (time.monotonic() - started))

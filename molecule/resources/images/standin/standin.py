@@ -95,7 +95,7 @@ def dependency_checks(component, env, scrub, argv=(), kong_config=None):
             label = 'KONG_DECLARATIVE_CONFIG rate-limiting redis_%s'
             out.append(('redis' if index == 0 else 'redis-%d' % index, True,
                         lambda settings=settings: checks.redis_check(
-                            (label % 'host', label % 'port', label % 'password'), scrub, settings['host'],
+                            (label % 'host', 'redis_port', label % 'password'), scrub, settings['host'],
                             settings['port'], password=settings['password'], username=settings['username'],
                             database=settings['database'])))
     return out

@@ -148,7 +148,7 @@ def broken():
 
 
 @pytest.mark.parametrize("case, component, reason", [
-    ("wrong-bucket", "storage", "wiring-no-such-bucket"),
+    ("wrong-bucket", "storage", "GLOBAL_S3_BUCKET"),
     ("wrong-db-password", "postgrest", "password"),
     ("missing-key", "gotrue", "API_EXTERNAL_URL"),
     ("foreign-signature", "functions", "SUPABASE_ANON_KEY"),

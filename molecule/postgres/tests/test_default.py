@@ -50,6 +50,7 @@ def playbook(name, *extra, expect_ok=True):
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     else:
         assert proc.returncode != 0, proc.stdout[-4000:]
+        return proc.stdout + proc.stderr  # ansible-core 2.19 prints task errors on stderr
     return proc.stdout
 
 

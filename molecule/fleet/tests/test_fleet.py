@@ -72,9 +72,61 @@ def test_app_services_reach_postgres_on_the_db_host(name):
 
 def test_db_published_on_private_address_only():
     db = _peer("fleet-db")
-    ports = db.check_output("docker port supabase-db")
-    assert f"{DB_ADDRESS}:5432" in ports
-    assert "0.0.0.0" not in ports
+    for container, port in (("supabase-db", 5432), ("supabase-redis", 6379), ("supabase-minio", 9000)):
+        ports = db.check_output(f"docker port {container}")
+        assert f"{DB_ADDRESS}:{port}" in ports, (container, ports)
+        assert "0.0.0.0" not in ports and "127.0.0.1" not in ports, (container, ports)
+
+
+# Run inside a service container on an app host, with that container's own environment.
+REDIS_PING = (
+    "import os, socket; s = socket.create_connection((os.environ['REDIS_HOST'], int(os.environ['REDIS_PORT'])), 5); "
+    "s.sendall(('AUTH %s\\r\\nPING\\r\\n' % os.environ['REDIS_PASSWORD']).encode()); "
+    "import time; time.sleep(0.5); print(s.recv(100).decode().split())")
+S3_HEAD = (
+    "import os, boto3; s3 = boto3.client('s3', endpoint_url=os.environ['GLOBAL_S3_ENDPOINT'], "
+    "region_name=os.environ.get('AWS_DEFAULT_REGION') or 'us-east-1', aws_access_key_id=os.environ['AWS_ACCESS_KEY_ID'], "
+    "aws_secret_access_key=os.environ['AWS_SECRET_ACCESS_KEY']); "
+    "s3.head_bucket(Bucket=os.environ['GLOBAL_S3_BUCKET']); print(os.environ['GLOBAL_S3_ENDPOINT'])")
+
+
+@pytest.mark.parametrize("name", APP_HOSTS)
+def test_realtime_and_storage_on_app_hosts_reach_redis_and_minio_on_the_db_host(name):
+    app = _peer(name)
+    # Realtime: Redis on the db host's private address, with the password.
+    out = app.check_output(f"docker exec supabase-realtime python3 -c {json.dumps(REDIS_PING)}")
+    assert out == "['+OK', '+PONG']", out
+    env = dict(e.split("=", 1) for e in json.loads(app.check_output("docker inspect supabase-realtime"))[0]["Config"]["Env"])
+    assert env["REDIS_HOST"] == DB_ADDRESS
+    # Storage: the bucket on the S3 server on the db host, with Storage's own keys.
+    out = app.check_output(f"docker exec supabase-storage python3 -c {json.dumps(S3_HEAD)}")
+    assert out == f"http://{DB_ADDRESS}:9000", out
+    for container in ("supabase-realtime", "supabase-storage"):
+        state = json.loads(app.check_output(f"docker inspect {container}"))[0]["State"]
+        assert state.get("Health", {}).get("Status", "healthy") == "healthy", (name, container, state.get("Health"))
+
+
+def test_realtime_wired_to_the_db_hosts_docker_name_fails_naming_redis():
+    """The old wiring (REDIS_HOST=supabase-redis on an app host) must fail the converge."""
+    import subprocess
+    started = time.monotonic()
+    result_file = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "wiring-redis.json")
+    if os.path.exists(result_file):
+        os.unlink(result_file)
+    run = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         "-e", f"@{os.environ['MOLECULE_PROJECT_DIRECTORY']}/molecule/resources/vars/offline-images.yml",
+         *json.loads(os.environ.get("WIRING_EXTRA_ARGS", "[]")),
+         "-e", f"wiring_result_file={result_file}",
+         os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "broken-redis.yml")],
+        capture_output=True, text=True, check=False)
+    print(run.stdout[-3000:], "\nseconds: %.1f" % (time.monotonic() - started))
+    with open(result_file, encoding="utf-8") as f:
+        outcome = json.load(f)
+    print(json.dumps(outcome, indent=1))
+    assert outcome["failed"], "realtime converged with Redis unreachable"
+    said = (outcome["msg"] + "\n" + outcome["log"]).lower()
+    assert "realtime" in said and "redis" in said, said
 
 
 def test_edge_is_the_only_public_entry(host):

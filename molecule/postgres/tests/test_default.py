@@ -41,12 +41,16 @@ def container_id(host):
     return host.check_output("docker inspect --format '{{.Id}}' %s" % CONTAINER)
 
 
-def playbook(name, *extra):
+def playbook(name, *extra, expect_ok=True):
     cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO_DIR, name)]
     for e in extra:
         cmd += ["-e", e]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    if expect_ok:
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    else:
+        assert proc.returncode != 0, proc.stdout[-4000:]
+        return proc.stdout + proc.stderr  # ansible-core 2.19 prints task errors on stderr
     return proc.stdout
 
 
@@ -190,3 +194,45 @@ def test_bootstrap_on_plain_postgres_is_a_no_op_the_second_time(host):
                     container="byo-pg").stdout.strip() == "service_role"
     finally:
         host.run("docker rm -f byo-pg")
+
+
+def test_bootstrap_on_the_supabase_postgres_role_layout(host):
+    """The default image's layout (supabase/postgres demotes postgres to NOSUPERUSER after its init
+    scripts; supabase_admin is the superuser): the harness variant postgres-supabase:offline reproduces
+    it. The bootstrap detects it and converges as supabase_admin, twice (changed=0 the second time),
+    and leaves postgres demoted. Logging in as postgres for everything, as before, fails there."""
+    import time
+    started = time.monotonic()
+    pw = "molecule-only-sblayout-Pw-8d3c1a57"
+    extra = ["postgres_port=55433", "postgres_password=%s" % pw]
+    host.run("docker rm -f sblayout-pg")
+    host.check_output("docker run -d --name sblayout-pg -p 127.0.0.1:55433:5432 -e POSTGRES_PASSWORD=%s "
+                      "selfhost-supabase/postgres-supabase:offline" % pw)
+    try:
+        as_postgres = "SELECT rolsuper::text || rolcreatedb::text || rolcreaterole::text || rolbypassrls::text " \
+                      "FROM pg_roles WHERE rolname = 'postgres'"
+        # Wait until the image's init scripts are done and postgres logs in.
+        for _ in range(30):
+            if psql(host, as_postgres, password=pw, container="sblayout-pg", check=False).rc == 0:
+                break
+            time.sleep(1)
+        assert psql(host, as_postgres, password=pw, container="sblayout-pg").stdout.strip() == "falsetruetruetrue"
+        # The old behaviour (postgres as the superuser) fails on this layout, naming the reason.
+        broken = playbook("byo.yml", *extra, "postgres_superuser=postgres", expect_ok=False)
+        assert "must be superuser" in broken, broken[-3000:]
+        first = playbook("byo.yml", *extra)
+        assert "failed=0" in first.split("PLAY RECAP")[-1]
+        second = playbook("byo.yml", *extra)
+        recap = second.split("PLAY RECAP")[-1]
+        assert "changed=0" in recap and "failed=0" in recap, recap
+        assert psql(host, as_postgres, password=pw, container="sblayout-pg").stdout.strip() == "falsetruetruetrue"
+        assert psql(host, "SELECT rolsuper FROM pg_roles WHERE rolname = 'supabase_admin'", user="supabase_admin",
+                    password=pw, container="sblayout-pg").stdout.strip() == "t"
+        assert psql(host, "SET ROLE service_role; SELECT current_user", user="authenticator", password=pw,
+                    container="sblayout-pg").stdout.strip() == "service_role"
+        owners = psql(host, "SELECT nspname || '=' || pg_get_userbyid(nspowner) FROM pg_namespace", password=pw,
+                      container="sblayout-pg").stdout.split()
+        assert "auth=supabase_auth_admin" in owners and "storage=supabase_storage_admin" in owners
+    finally:
+        host.run("docker rm -f sblayout-pg")
+        print("supabase/postgres layout test: %.1f s" % (time.monotonic() - started))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the harness images, each cached by a hash of its recipe.
 #   images.sh [name...]     names: platform platform-dind, or a recipe folder of images/ (postgres redis
-#                           caddy meta minio standin ...), built as selfhost-supabase/<folder>:offline
+#                           caddy meta minio standin postgres-supabase ...), built as selfhost-supabase/<folder>:offline
 # With no name, builds all. An image is rebuilt only when its recipe changed.
 set -euo pipefail
 
@@ -68,9 +68,10 @@ extra_ca_certs() {
 }
 
 build_dockerfile() {
-  # build_dockerfile NAME TAG: a recipe directory with a Dockerfile FROM the platform image
-  local name="$1" image="$2"
-  local base_id; base_id=$(docker image inspect --format '{{.Id}}' "$PREFIX/debian12-systemd:latest")
+  # build_dockerfile NAME TAG [FROM_IMAGE]: a recipe directory with a Dockerfile FROM the platform image,
+  # or FROM another harness image (FROM_IMAGE, whose id then goes into the hash)
+  local name="$1" image="$2" from="${3:-$PREFIX/debian12-systemd:latest}"
+  local base_id; base_id=$(docker image inspect --format '{{.Id}}' "$from")
   local hash; hash=$(recipe_hash "$IMAGES/$name" "$base_id")
   if [ "$(current_hash "$image")" = "$hash" ]; then log "$image is current ($hash)"; return; fi
   log "building $image"
@@ -94,6 +95,10 @@ for n in "${names[@]}"; do
   case "$n" in
     platform) build_platform ;;
     platform-dind) build_platform; build_dockerfile platform-dind "$PREFIX/debian12-dind:latest" ;;
+    postgres-supabase)
+      # FROM postgres:offline (the supabase/postgres role layout on top of it)
+      build_platform; build_dockerfile postgres "$PREFIX/postgres:offline"
+      build_dockerfile postgres-supabase "$PREFIX/postgres-supabase:offline" "$PREFIX/postgres:offline" ;;
     *)
       [ -f "$IMAGES/$n/Dockerfile" ] || { log "unknown image: $n (no $IMAGES/$n/Dockerfile)"; exit 2; }
       build_platform; build_dockerfile "$n" "$PREFIX/$n:offline" ;;

@@ -13,6 +13,8 @@ import sys
 SECURE = ('key-auth', 'acl')
 PLACEHOLDERS = ('{{', '{%', '$SUPABASE_', '${', 'your-super-secret', 'CHANGE_ME', 'changeme')
 KEYED_CONSUMERS = {'anon': 'anon', 'service_role': 'admin'}
+RATE_PERIODS = ('second', 'minute', 'hour', 'day', 'month', 'year')
+RATE_POLICIES = ('local', 'cluster', 'redis')
 
 
 def load(path):
@@ -78,9 +80,33 @@ def problems(config, text, plugins=None):
                 out.append('service %s has an acl plugin without allow groups' % name)
     for consumer in consumers.values():
         used.update(p.get('name') for p in consumer.get('plugins') or [])
+        for plugin in consumer.get('plugins') or []:
+            if plugin.get('name') == 'rate-limiting':
+                out.extend(rate_limit_problems(consumer.get('username') or '?', plugin.get('config') or {}))
     if plugins is not None:
         for name in sorted(used - set(plugins)):
             out.append('plugin %s is used but not enabled in KONG_PLUGINS' % name)
+    return out
+
+
+def rate_limit_problems(consumer, config):
+    """A rate-limiting config Kong would refuse, or one whose counters are not shared (never prints the password)."""
+    out = []
+    limits = [p for p in RATE_PERIODS if p in config]
+    if not limits:
+        out.append('rate-limiting of consumer %s sets no limit (one of %s)' % (consumer, ', '.join(RATE_PERIODS)))
+    for period in limits:
+        if not isinstance(config[period], int) or isinstance(config[period], bool) or config[period] < 1:
+            out.append('rate-limiting of consumer %s: %s is not a positive whole number' % (consumer, period))
+    policy = config.get('policy', 'local')
+    if policy not in RATE_POLICIES:
+        out.append('rate-limiting of consumer %s: policy %r is not one of %s' % (consumer, policy, ', '.join(RATE_POLICIES)))
+    if policy == 'redis':
+        if not config.get('redis_host'):
+            out.append('rate-limiting of consumer %s: policy redis without redis_host' % consumer)
+        port = config.get('redis_port', 6379)
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            out.append('rate-limiting of consumer %s: redis_port is not a port number' % consumer)
     return out
 
 

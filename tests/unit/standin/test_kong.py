@@ -146,7 +146,7 @@ def test_unknown_keys_are_logged_and_ignored():
 
 
 def redis_config(password='unit-redis-password', nested=False, limit=3):
-    data = yaml.safe_load(rendered(kong_rate_limits={'anon': {'minute': limit}, 'service_role': {'minute': 1000}}))
+    data = yaml.safe_load(rendered(kong_rate_limit_policy='local', kong_rate_limits={'anon': {'minute': limit}, 'service_role': {'minute': 1000}}))
     for consumer in data['consumers']:
         for plugin in consumer.get('plugins', []):
             if nested:
@@ -162,7 +162,9 @@ def test_redis_settings_flat_and_nested():
         config = kong.load_config(redis_config(nested=nested), PLUGINS)
         assert config.redis == [{'host': '127.0.0.1', 'port': 6390, 'password': 'unit-redis-password', 'username': None,
                                  'database': 0, 'timeout': 2.0}]
-    assert kong.load_config(rendered(), PLUGINS).redis == []
+    # The role's default is policy redis on the stack's Redis (one limit for every Kong node).
+    assert kong.load_config(rendered(), PLUGINS).redis[0]['host'] == 'supabase-redis'
+    assert kong.load_config(rendered(kong_rate_limit_policy='local'), PLUGINS).redis == []
 
 
 def test_local_rate_limit_per_consumer(config):

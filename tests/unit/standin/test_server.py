@@ -109,7 +109,8 @@ def test_gateway_proxies_to_the_named_service_and_answers_itself():
     upstreams['rest'] = 'http://127.0.0.1:%d' % port
     upstreams['storage'] = 'http://no-such-host.invalid:5000'
     text = render_template('kong', 'kong.yml.j2', supabase_jwt_secret=JWT_SECRET, supabase_anon_key=ANON_KEY,
-                           supabase_service_role_key=SERVICE_KEY, kong_upstreams=upstreams)
+                           supabase_service_role_key=SERVICE_KEY, kong_upstreams=upstreams,
+                           kong_rate_limit_policy='local')  # no Redis in this test
     config = kong.load_config(text, ['bundled'])
     gate_health = standin.Health('kong', [])
     gate_health.run_once()

@@ -8,10 +8,17 @@ import os
 import yaml
 
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLES = os.path.join(ROOT, 'roles')
+
+# The collection's own filters (selfhost.supabase.*) resolve as they do in a playbook run.
+try:
+    init_plugin_loader([os.path.join(ROOT, 'collections')])
+except Exception:  # noqa: BLE001  (already initialised by an earlier import)
+    pass
 
 # Test-only stack inputs: not the upstream demo values, never used anywhere real.
 STACK = {

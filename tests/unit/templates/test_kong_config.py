@@ -119,15 +119,38 @@ def test_consumers_keys_groups_and_limits(rendered):
     for name in ('anon', 'service_role'):
         (limit,) = consumers[name]['plugins']
         assert limit['name'] == 'rate-limiting'
-        assert limit['config']['policy'] == 'local'
         assert limit['config']['minute'] > 0
+        # Counted in the stack's Redis, so every Kong node counts against the same limit.
+        assert limit['config']['policy'] == 'redis'
+        assert limit['config']['redis_host'] == 'supabase-redis'
+        assert limit['config']['redis_port'] == 6379
+        assert limit['config']['redis_password'] == STACK['supabase_redis_password']
 
 
 def test_rate_limits_follow_the_variable():
-    config, _ = _render(kong_rate_limits={'anon': {'second': 5, 'hour': 1000}})
+    config, _ = _render(kong_rate_limits={'anon': {'second': 5, 'hour': 1000}}, kong_rate_limit_policy='local')
     consumers = {c['username']: c for c in config['consumers']}
     assert consumers['anon']['plugins'][0]['config'] == {'second': 5, 'hour': 1000, 'policy': 'local'}
     assert 'plugins' not in consumers['service_role']
+
+
+def test_rate_limit_redis_on_another_host():
+    config, _ = _render(groups={'db': ['db1'], 'app': ['app1']}, inventory_hostname='app1',
+                        hostvars={'db1': {'supabase_private_address': '10.0.0.10'}})
+    consumers = {c['username']: c for c in config['consumers']}
+    assert consumers['anon']['plugins'][0]['config']['redis_host'] == '10.0.0.10'
+
+
+@pytest.mark.parametrize('config, problem', [
+    ({'minute': 5, 'policy': 'redis'}, 'policy redis without redis_host'),
+    ({'minute': 5, 'policy': 'redis', 'redis_host': 'r', 'redis_port': 'x'}, 'redis_port is not a port number'),
+    ({'policy': 'local'}, 'sets no limit'),
+    ({'minute': 0}, 'minute is not a positive whole number'),
+    ({'minute': 5, 'policy': 'shared'}, "policy 'shared'"),
+])
+def test_checker_refuses_bad_rate_limits(config, problem):
+    found = _checker().rate_limit_problems('anon', config)
+    assert any(problem in p for p in found), found
 
 
 def test_upstreams_can_point_at_other_hosts():
@@ -170,3 +193,8 @@ def test_shipped_checker_refuses_broken_configs(rendered, breakage):
         config['services'][0]['routes'] = []
     text = json.dumps(config)
     assert _checker().problems(config, text, plugins)
+
+
+def test_status_listener_for_the_edge_health_check():
+    assert render_var('kong', '__kong_env')['KONG_STATUS_LISTEN'] == '0.0.0.0:8100'
+    assert render_var('kong', '__kong_env', kong_status_port=0)['KONG_STATUS_LISTEN'] == 'off'

@@ -84,3 +84,37 @@ def test_bind_address_publishes_the_service_port(role, port):
     assert render_var(role, '__%s_ports' % role) == []
     assert render_var(role, '__%s_ports' % role, **{role + '_bind_address': '10.0.0.5'}) == [
         {'container_port': port, 'host_ip': '10.0.0.5'}]
+
+
+FLEET = {'groups': {'db': ['db1'], 'app': ['app1', 'app2'], 'edge': ['edge1']},
+         'hostvars': {'db1': {'supabase_private_address': '10.0.0.10'}}}
+
+
+def test_storage_uses_the_bucket_minio_creates():
+    assert env('storage')['GLOBAL_S3_BUCKET'] == render_var('minio', 'minio_bucket') == 'supabase-storage'
+    assert env('storage', supabase_storage_bucket='media')['GLOBAL_S3_BUCKET'] == 'media'
+    assert render_var('minio', 'minio_bucket', supabase_storage_bucket='media') == 'media'
+
+
+def test_data_tier_by_docker_name_on_the_db_host():
+    assert env('storage', inventory_hostname='db1', **FLEET)['GLOBAL_S3_ENDPOINT'] == 'http://supabase-minio:9000'
+    assert env('realtime', inventory_hostname='db1', **FLEET)['REDIS_HOST'] == 'supabase-redis'
+    assert env('storage')['GLOBAL_S3_ENDPOINT'] == 'http://supabase-minio:9000'
+
+
+def test_data_tier_by_private_address_from_an_app_host():
+    assert env('storage', inventory_hostname='app1', **FLEET)['GLOBAL_S3_ENDPOINT'] == 'http://10.0.0.10:9000'
+    realtime = env('realtime', inventory_hostname='app2', **FLEET)
+    assert realtime['REDIS_HOST'] == '10.0.0.10'
+    assert realtime['REDIS_PASSWORD'] == STACK['supabase_redis_password']
+
+
+def test_db_host_publishes_redis_and_minio_on_its_private_address_for_app_hosts():
+    fleet = dict(FLEET, inventory_hostname='db1', supabase_private_address='10.0.0.10')
+    assert render_var('redis', 'redis_publish_port', **fleet) is True
+    assert render_var('redis', 'redis_bind_address', **fleet) == '10.0.0.10'
+    assert render_var('minio', 'minio_bind_address', **fleet) == '10.0.0.10'
+    # One host: nothing leaves loopback / the stack network.
+    one = {'groups': {'db': ['h'], 'app': ['h'], 'edge': ['h']}, 'inventory_hostname': 'h', 'supabase_private_address': '10.0.0.5'}
+    assert render_var('redis', 'redis_publish_port', **one) is False
+    assert render_var('minio', 'minio_bind_address', **one) == '127.0.0.1'

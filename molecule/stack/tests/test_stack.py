@@ -5,6 +5,7 @@ Realtime, Storage, MinIO, Studio, Edge Functions. A 200 from a stand-in proves r
 """
 import os
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -91,7 +92,6 @@ def test_health_playbook_green():
     env = dict(os.environ, ANSIBLE_LOG_PATH="")
     run = subprocess.run(
         ["ansible-playbook", "-i", inventory, "-e", f"@{PROJECT}/molecule/resources/vars/offline-images.yml",
-         "-e", "health_kong_status_port=0",  # HARNESS: the kong stand-in has no reachable status listener
          os.path.join(PROJECT, "playbooks", "health.yml")],
         capture_output=True, text=True, env=env, check=False)
     print(run.stdout[-6000:])
@@ -117,3 +117,22 @@ def test_no_secret_in_the_logs(secrets):
     leaked = [name for name, value in secrets.items()
               if isinstance(value, str) and len(value) >= 8 and value in log]
     assert not leaked, f"secret values found in the converge log: {leaked}"
+
+
+def test_gotrue_down_keeps_kong_in_rotation(host, secrets):
+    """Caddy checks Kong on its status endpoint, not through one backend: with GoTrue stopped for two
+    health intervals, REST still answers through Caddy (with /auth/v1/health as the check, every Kong
+    node would leave the pool and this request would get 502/503)."""
+    host.check_output("docker stop supabase-auth")
+    try:
+        time.sleep(22)  # caddy_health_interval (10 s) twice, and a little
+        status, _, _ = _request(host, f"-H 'apikey: {secrets['supabase_anon_key']}' https://{SITE}/rest/v1/")
+        assert status == 200, f"/rest/v1/ through Caddy answered {status} with GoTrue stopped"
+    finally:
+        host.check_output("docker start supabase-auth")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = host.check_output("docker inspect -f '{{.State.Health.Status}}' supabase-auth")
+            if state == "healthy":
+                break
+            time.sleep(2)

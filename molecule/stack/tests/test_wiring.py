@@ -176,7 +176,7 @@ def test_health_playbook_fails_naming_an_exited_container(host):
     host.check_output("docker stop supabase-studio")
     try:
         run = subprocess.run(
-            ["ansible-playbook", "-i", os.path.join(EPHEMERAL, "inventory"), "-e", "health_wait=5", "-e", "health_kong_status_port=0",
+            ["ansible-playbook", "-i", os.path.join(EPHEMERAL, "inventory"), "-e", "health_wait=5",
              "-e", f"@{PROJECT}/molecule/resources/vars/offline-images.yml",
              os.path.join(PROJECT, "playbooks", "health.yml")],
             capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_LOG_PATH=""))

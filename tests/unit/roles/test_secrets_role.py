@@ -22,6 +22,7 @@ NAMES = [
     'supabase_dashboard_username', 'supabase_dashboard_password', 'supabase_secret_key_base',
     'supabase_db_enc_key', 'supabase_vault_enc_key', 'supabase_pg_meta_crypto_key',
     'supabase_minio_root_user', 'supabase_minio_root_password', 'supabase_redis_password',
+    'supabase_backup_cipher_pass',
 ]
 
 # From shared/reference/demo-secrets.md. The dashboard user "supabase" is warn-only.

@@ -32,10 +32,34 @@ def files_report():
     return out
 
 
+def status_port():
+    """Port of KONG_STATUS_LISTEN ("addr:port"), where the kong stand-in answers /metrics; None when unset."""
+    listen = os.environ.get("KONG_STATUS_LISTEN", "").split(",")[0].split()
+    return int(listen[0].rsplit(":", 1)[1]) if listen else None
+
+
+def standin_metrics():
+    """A STAND-IN metrics answer (Prometheus text format): it says the stand-in is up, nothing about Kong."""
+    component = os.environ.get("STANDIN_COMPONENT", "unknown")
+    return ("# HELP standin_up STAND-IN, not the component: 1 while the stand-in server runs.\n"
+            "# TYPE standin_up gauge\n"
+            'standin_up{component="%s"} 1\n' % component).encode()
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "selfhost-standin/1"
 
     def _answer(self):
+        if self.path.split("?")[0] == "/metrics" and self.server.server_address[1] == status_port():
+            body = standin_metrics()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Standin", "true")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return
         body = json.dumps({
             "standin": True,
             "component": os.environ.get("STANDIN_COMPONENT", "unknown"),
@@ -64,6 +88,8 @@ def main():
     # PID 1 gets no default signal handling: stop promptly on docker stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ports = [int(p) for p in os.environ.get("STANDIN_PORTS", DEFAULT_PORTS).split(",") if p.strip()]
+    if status_port() is not None and status_port() not in ports:
+        ports.append(status_port())
     servers = []
     for port in ports:
         srv = ThreadingHTTPServer(("0.0.0.0", port), Handler)

@@ -91,6 +91,22 @@ def all_targets(jobs):
     return out
 
 
+def monitor_firewall_entries(ports, monitor_hosts, hostvars):
+    """host_firewall_extra_ports entries admitting each port from the monitor hosts' private addresses only."""
+    sources = []
+    for host in monitor_hosts or []:
+        hv = hostvars.get(host, {}) or {}
+        address = str(hv.get("supabase_private_address") or hv.get("ansible_host") or "")
+        if not address or not address[0].isdigit() and ":" not in address:
+            raise ValueError("monitor host %s needs supabase_private_address (an IP address) for the firewall" % host)
+        cidr = address if "/" in address else address + ("/128" if ":" in address else "/32")
+        if cidr not in sources:
+            sources.append(cidr)
+    if not sources:
+        return []
+    return [{"port": int(port), "proto": "tcp", "sources": list(sources)} for port in ports]
+
+
 class FilterModule:
     """Monitoring filters."""
 
@@ -100,4 +116,5 @@ class FilterModule:
             "blackbox_scrape_config": blackbox_scrape_config,
             "exporter_target": exporter_target,
             "all_scrape_targets": all_targets,
+            "monitor_firewall_entries": monitor_firewall_entries,
         }

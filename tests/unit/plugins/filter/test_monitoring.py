@@ -70,3 +70,16 @@ def test_all_targets():
 
 def test_filters_registered():
     assert set(M.FilterModule().filters()) >= {"scrape_configs", "blackbox_scrape_config", "all_scrape_targets"}
+
+
+def test_firewall_entries_admit_the_monitor_hosts_only():
+    hv = {"mon": {"supabase_private_address": "10.0.0.5"}, "mon6": {"ansible_host": "fd00::5"}}
+    out = M.monitor_firewall_entries([9100, "9187"], ["mon", "mon6"], hv)
+    assert out == [{"port": 9100, "proto": "tcp", "sources": ["10.0.0.5/32", "fd00::5/128"]},
+                   {"port": 9187, "proto": "tcp", "sources": ["10.0.0.5/32", "fd00::5/128"]}]
+    assert M.monitor_firewall_entries([9100], [], hv) == []
+
+
+def test_firewall_entries_need_an_address():
+    with pytest.raises(ValueError):
+        M.monitor_firewall_entries([9100], ["mon"], {"mon": {"ansible_host": "mon.example.com"}})

@@ -386,6 +386,11 @@ def status_listen(env):
     return out or [('127.0.0.1', KONG_STATUS_PORT)]
 
 
+STANDIN_METRICS = (b'# HELP standin_up STAND-IN, not the component: 1 while the stand-in server runs.\n'
+                   b'# TYPE standin_up gauge\n'
+                   b'standin_up{component="kong"} 1\n')
+
+
 class StatusApp(object):
     """Kong's status API analogue. GET /status/ready: 200 when the config is loaded and every Redis of
     the rate-limiting plugin answers (stricter than Kong), 503 with the reason otherwise. GET /status:
@@ -407,6 +412,10 @@ class StatusApp(object):
             if status == 200:
                 payload['message'] = 'ready'
             return handler.send(status, payload, std)
+        if path == '/metrics':
+            # Where Kong's prometheus plugin answers. STAND-IN: one gauge saying the stand-in runs,
+            # nothing about Kong; it proves the scrape wiring (address, port, job) only.
+            return handler.send(200, raw=STANDIN_METRICS, headers=std, content_type='text/plain; version=0.0.4')
         return handler.send(404, {'message': 'Not found', 'standin': True, 'component': 'kong'}, std)
 
 

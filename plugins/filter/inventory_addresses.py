@@ -24,6 +24,7 @@ description:
     loopback is trusted anyway).
   - Any other host without an address, or a C(supabase_private_address) that is not an IP address, fails
     with a message naming the host and the variable to set.
+positional: groups, hostvars
 options:
   _input:
     description: Inventory group names. Groups that the inventory does not have contribute no hosts.

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -149,7 +150,8 @@ def test_forward_chain_governs_published_ports(host):
     rules = [line.strip() for line in published if line.strip() and not line.strip().startswith(("table", "chain", "}"))]
     assert rules[-1].endswith('drop comment "published port not admitted"'), rules
     # edge: web ports from anywhere, matched on the published (pre-DNAT) port; 9100 from trusted sources.
-    assert any(r.startswith("meta l4proto tcp ct original proto-dst 443 accept") for r in rules), rules
+    # nft prints the protocol as a number (6) after `meta l4proto`.
+    assert any(re.match(r"meta l4proto (tcp|6) ct original proto-dst 443 accept", r) for r in rules), rules
     assert any("ct original proto-dst 9100 accept" in r and "127.0.0.0/8" in r for r in rules), rules
     assert not any("proto-dst 5432" in r for r in rules), rules
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -132,6 +133,27 @@ def test_ruleset_ports(host):
     # the host is not in db/app: their ports are closed, as is anything unlisted
     for closed in [("tcp", 5432), ("tcp", 8000), ("tcp", 8443), ("tcp", 3000), ("udp", 53)]:
         assert closed not in ports
+
+
+def test_forward_chain_governs_published_ports(host):
+    # Ports Docker publishes pass the forward hook: our chain runs before Docker's (priority filter = 0)
+    # and sends new DNAT'd connections to `published`, which ends in a drop.
+    data = json.loads(host.check_output("nft -j list table inet selfhost_filter"))["nftables"]
+    chains = {i["chain"]["name"]: i["chain"] for i in data if "chain" in i}
+    assert chains["forward"]["hook"] == "forward"
+    assert chains["forward"]["prio"] < 0
+    assert chains["forward"]["policy"] == "accept"
+    assert "published" in chains and "hook" not in chains["published"]
+    text = host.check_output("nft list chain inet selfhost_filter forward")
+    assert "ct state new ct status dnat jump published" in text
+    published = host.check_output("nft list chain inet selfhost_filter published").splitlines()
+    rules = [line.strip() for line in published if line.strip() and not line.strip().startswith(("table", "chain", "}"))]
+    assert rules[-1].endswith('drop comment "published port not admitted"'), rules
+    # edge: web ports from anywhere, matched on the published (pre-DNAT) port; 9100 from trusted sources.
+    # nft prints the protocol as a number (6) after `meta l4proto`.
+    assert any(re.match(r"meta l4proto (tcp|6) ct original proto-dst 443 accept", r) for r in rules), rules
+    assert any("ct original proto-dst 9100 accept" in r and "127.0.0.0/8" in r for r in rules), rules
+    assert not any("proto-dst 5432" in r for r in rules), rules
 
 
 @pytest.fixture(scope="module")

@@ -126,6 +126,8 @@ def supabase_url_problems(value, variable, environment='production', require_htt
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
+        if 'port' in str(exc).lower():
+            return ['%s (%s): port must be 1-65535' % (variable, text)]
         return ['%s (%s) is not a URL: %s' % (variable, text, exc)]
     problems = []
     if parts.scheme.lower() not in ('http', 'https'):

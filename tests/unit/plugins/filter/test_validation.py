@@ -167,3 +167,57 @@ def test_secret_options_are_no_log_in_every_spec():
                     if not (opt or {}).get('no_log'):
                         missing.append('%s: %s' % (role, name))
     assert not missing, 'secret options without no_log: true: %s' % ', '.join(missing)
+
+
+def _names_of(path):
+    """Variable names a molecule.yml's inventory or a vars/group_vars file sets."""
+    import glob  # noqa: F401
+    import yaml
+    with open(path) as handle:
+        doc = yaml.safe_load(handle) or {}
+    if not path.endswith('molecule.yml'):
+        return set(doc) if isinstance(doc, dict) else set()
+    names = set()
+    inv = (doc.get('provisioner') or {}).get('inventory') or {}
+    for section in ('group_vars', 'host_vars'):
+        for values in (inv.get(section) or {}).values():
+            names.update((values or {}).keys())
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'hosts' and isinstance(value, dict):
+                    for host_vars in value.values():
+                        names.update((host_vars or {}).keys())
+                elif key == 'vars':
+                    names.update((value or {}).keys())
+                else:
+                    walk(value)
+    walk(inv.get('hosts') or {})
+    return names
+
+
+def test_shipped_inventories_and_scenarios_declare_every_variable():
+    """inventories/* and molecule/* set no role-prefixed variable that no role declares (no warning)."""
+    import glob
+    import re
+    root = os.path.join(ROLES, '..')
+    specs = v.supabase_role_specs(ROLES)
+    declared = v.supabase_declared_options(list(specs.values()))
+    with open(os.path.join(root, 'playbooks', 'preflight.yml')) as handle:
+        text = handle.read()
+    block = text.split('__supabase_stack_inputs:', 1)[1].split('\n  tasks:', 1)[0]
+    extra = re.findall(r'^\s+- ([a-z_]+)$', block, re.M)
+    assert 'supabase_private_address' in extra
+    prefixes = [name + '_' for name in specs] + ['supabase_']
+    files = (glob.glob(os.path.join(root, 'molecule', '*', 'molecule.yml'))
+             + glob.glob(os.path.join(root, 'molecule', 'resources', 'vars', '*.yml'))
+             + glob.glob(os.path.join(root, 'molecule', '*', 'vars', '*.yml'))
+             + glob.glob(os.path.join(root, 'inventories', '*', 'group_vars', '*.yml')))
+    assert files
+    unknown = {}
+    for path in files:
+        found = v.supabase_unknown_variables(_names_of(path), declared, prefixes, extra)
+        if found:
+            unknown[os.path.relpath(path, root)] = found
+    assert not unknown, unknown

@@ -185,7 +185,7 @@ RUNS = [
     ('roles-data', _hosts('db', ['db2', 'db3', 'db4', 'db5', 'db6', 'db7', 'db8']), {'postgres_ha': True}, [
         ('postgres-max-connections-text', 'db1', {'db1': {'postgres_max_connections': 'lots'}}, ['postgres_max_connections']),
         ('postgres-shared-buffers-unit', 'db2', {'db2': {'postgres_shared_buffers': '10XB'}}, ['postgres_shared_buffers=10XB']),
-        ('postgres-wal-level-minimal', 'db3', {'db3': {'postgres_wal_level': 'minimal'}}, ['postgres_wal_level=minimal']),
+        ('postgres-wal-level-minimal', 'db3', {'db3': {'postgres_wal_level': 'minimal'}}, ['postgres_wal_level must be one of: replica, logical, got: minimal']),
         ('postgres-public-bind', 'db4', {'db4': {'postgres_bind_address': '0.0.0.0'}}, ['postgres_bind_address=0.0.0.0']),
         ('redis-appendfsync', 'db5', {'db5': {'redis_appendfsync': 'sometimes'}}, ['redis_appendfsync']),
         ('redis-policy', 'db6', {'db6': {'redis_maxmemory_policy': 'lru'}}, ['redis_maxmemory_policy']),
@@ -287,9 +287,11 @@ def _run(inv):
 def outcomes(tmp_path_factory):
     base = str(tmp_path_factory.mktemp('bad-inputs'))
     secrets = _secrets()
-    invs = {'good': _make_inventory(base, 'good', None, {}, [], secrets)}
+    only = [r for r in os.environ.get('BAD_INPUT_RUNS', '').split(',') if r]  # to run a few while developing
+    invs = {} if only and 'good' not in only else {'good': _make_inventory(base, 'good', None, {}, [], secrets)}
     for run_id, change, group_vars, cases in RUNS:
-        invs[run_id] = _make_inventory(base, run_id, change, group_vars, cases, secrets)
+        if not only or run_id in only:
+            invs[run_id] = _make_inventory(base, run_id, change, group_vars, cases, secrets)
     started = time.monotonic()
     # The longest runs first, so the pool finishes together.
     order = sorted(invs, key=lambda r: -len(open(os.path.join(invs[r], 'hosts.yml')).read()))
@@ -340,6 +342,8 @@ def test_cases_are_many_and_distinct():
 
 def test_good_inventory_passes_the_validation_phase(outcomes):
     """The control: the same inventory without a bad input passes validation and then fails to connect."""
+    if 'good' not in outcomes:
+        pytest.skip('BAD_INPUT_RUNS leaves the control out')
     result = outcomes['good']
     out = result['out']
     assert 'Validation phase: ' in out, out[-3000:]
@@ -353,6 +357,8 @@ def test_good_inventory_passes_the_validation_phase(outcomes):
 
 @pytest.mark.parametrize('run_id,case_id,host,settings,words', CASES, ids=[c[1] for c in CASES])
 def test_bad_input_fails_in_validation(outcomes, run_id, case_id, host, settings, words):
+    if run_id not in outcomes:
+        pytest.skip('BAD_INPUT_RUNS leaves %s out' % run_id)
     result = outcomes[run_id]
     out = result['out']
     assert result['rc'] != 0, out[-3000:]

@@ -102,24 +102,28 @@ def probe_tcp(probe):
 class _Reader(object):
     """Reads exact byte counts from a socket with one overall deadline."""
 
-    def __init__(self, sock, deadline):
+    def __init__(self, sock, deadline, closed_hint=''):
         self.sock = sock
         self.deadline = deadline
         self.buf = b''
+        self.closed_hint = closed_hint  # said when the server hangs up before any reply
+        self.received = 0
 
     def _fill(self):
         left = self.deadline - time.monotonic()
+        silent = '' if self.received or not self.closed_hint else ' (no reply at all: %s)' % self.closed_hint.strip()
         if left <= 0:
-            raise ProbeError('timed out waiting for the server')
+            raise ProbeError('timed out waiting for the server' + silent)
         self.sock.settimeout(left)
         try:
             chunk = self.sock.recv(65536)
         except socket.timeout:
-            raise ProbeError('timed out waiting for the server')
+            raise ProbeError('timed out waiting for the server' + silent)
         except OSError as exc:
             raise ProbeError('connection error: %s' % (exc.strerror or exc))
         if not chunk:
-            raise ProbeError('server closed the connection')
+            raise ProbeError('%sserver closed the connection' % ('' if self.received else self.closed_hint))
+        self.received += len(chunk)
         self.buf += chunk
 
     def read(self, count):
@@ -156,8 +160,8 @@ def _pg_message(kind, payload):
 def _pg_read(reader):
     kind = reader.read(1)
     (length,) = struct.unpack('!I', reader.read(4))
-    if length < 4 or length > 1024 * 1024:
-        raise ProbeError('bad message length from server; is this PostgreSQL?')
+    if not kind.isalpha() or length < 4 or length > 1024 * 1024:
+        raise ProbeError('not PostgreSQL? the server answered %r, not a PostgreSQL message' % (kind + struct.pack('!I', length))[:5])
     return kind, reader.read(length - 4)
 
 
@@ -226,7 +230,7 @@ def _postgres_handshake(probe):
     password = probe.get('password')
     sock = _connect(probe)
     try:
-        reader = _Reader(sock, deadline)
+        reader = _Reader(sock, deadline, closed_hint='not PostgreSQL? ')
         params = b'user\x00' + user.encode('utf-8') + b'\x00database\x00' + database.encode('utf-8') + b'\x00'
         params += b'application_name\x00ansible-health-probe\x00\x00'
         body = struct.pack('!I', PG_PROTOCOL_3) + params
@@ -243,7 +247,7 @@ def _postgres_handshake(probe):
             if kind in (b'S', b'K', b'N'):
                 continue  # ParameterStatus, BackendKeyData, Notice
             if kind != b'R':
-                raise ProbeError('unexpected message %r from server; is this PostgreSQL?' % kind)
+                raise ProbeError('not PostgreSQL? unexpected message %r from the server' % kind)
             (code,) = struct.unpack('!I', payload[:4])
             if code == 0:
                 authenticated = True
@@ -360,12 +364,24 @@ def _attempt(probe):
         return False, 'probe error: %s: %s' % (type(exc).__name__, exc)
 
 
+def _within(probe, deadline, first):
+    """The probe with its timeout cut to what is left before the deadline (the first attempt
+    keeps its own timeout when wait is 0, so that one attempt is always made)."""
+    left = deadline - time.monotonic()
+    if first and left <= 0:
+        return probe
+    timeout = probe.get('timeout')
+    if isinstance(timeout, (int, float)) and timeout > max(left, 0.05):
+        return dict(probe, timeout=max(left, 0.05))
+    return probe
+
+
 def _run_one(probe, deadline, interval, result):
     attempts = 0
     while True:
         attempts += 1
         started = time.monotonic()
-        ok, detail = _attempt(probe)
+        ok, detail = _attempt(_within(probe, deadline, attempts == 1))
         latency_ms = int(round((time.monotonic() - started) * 1000))
         result.update(ok=ok, detail=detail, attempts=attempts, latency_ms=latency_ms)
         if ok:
@@ -378,8 +394,11 @@ def _run_one(probe, deadline, interval, result):
 
 def run_probes(probes, wait=0, interval=1):
     """Run every probe in its own thread, each retrying until it is healthy or ``wait``
-    seconds have passed. Returns the list of results in input order."""
-    deadline = time.monotonic() + max(wait, 0)
+    seconds have passed; no attempt runs past that deadline (each attempt's timeout is cut to
+    the time left). Returns the list of results in input order."""
+    if wait < 0:
+        raise ValueError('wait must be 0 or more, got %r' % wait)
+    deadline = time.monotonic() + wait
     results = []
     threads = []
     for probe in probes:

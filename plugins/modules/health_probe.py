@@ -93,7 +93,7 @@ options:
         default: 127.0.0.1
       port:
         description:
-          - Port for V(tcp), V(postgres) and V(redis) probes.
+          - Port for V(tcp), V(postgres) and V(redis) probes, 1-65535.
           - Required for V(tcp). Defaults to 5432 for V(postgres) and 6379 for V(redis).
         type: int
       user:
@@ -111,7 +111,9 @@ options:
         type: str
   wait:
     description:
-      - Seconds to keep retrying unhealthy probes. V(0) means one attempt each.
+      - Seconds to keep retrying unhealthy probes. V(0) means one attempt each; negative values are refused.
+      - No attempt runs past this deadline (an attempt's O(probes[].timeout) is cut to the time left), so the
+        whole module returns within about O(wait) seconds (or one O(probes[].timeout) when O(wait=0)).
     type: float
     default: 60
   interval:
@@ -237,6 +239,8 @@ def prepare(probes):
             if not probe.get('url') or not probe['url'].lower().startswith(('http://', 'https://')):
                 return None, 'probe %s: type http needs a url starting with http:// or https://' % name
         else:
+            if probe.get('port') is not None and not 1 <= probe['port'] <= 65535:
+                return None, 'probe %s: port must be 1-65535, got %s' % (name, probe['port'])
             if probe.get('port') is None:
                 if kind == 'tcp':
                     return None, 'probe %s: type tcp needs a port' % name
@@ -279,6 +283,8 @@ def main():
         module.fail_json(msg=error)
     if module.params['interval'] <= 0:
         module.fail_json(msg='interval must be positive')
+    if module.params['wait'] < 0:
+        module.fail_json(msg='wait must be 0 or more, got %s' % module.params['wait'])
 
     started = time.monotonic()
     results = run_probes(probes, wait=module.params['wait'], interval=module.params['interval'])

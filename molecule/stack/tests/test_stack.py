@@ -110,13 +110,50 @@ def test_only_edge_ports_listen_off_loopback(host):
     assert exposed <= {22, 80, 443}, exposed
 
 
+def _encodings(value):
+    """The forms a log could carry a secret in: raw, URL-encoded, JSON-escaped (and both)."""
+    import json
+    from urllib.parse import quote, quote_plus
+    forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1],
+             json.dumps(value, ensure_ascii=False)[1:-1], quote(value)}
+    return {f for f in forms if len(f) >= 8}
+
+
+def _leaks(text, secrets):
+    return sorted(name for name, value in secrets.items()
+                  if isinstance(value, str) and len(value) >= 8 and any(f in text for f in _encodings(value)))
+
+
 def test_no_secret_in_the_logs(secrets):
+    """Every ansible run of the scenario (the converge at -vvv: ANSIBLE_VERBOSITY in molecule.yml)."""
     with open(os.path.join(EPHEMERAL, "ansible.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
     assert "site.yml" in log or "PLAY RECAP" in log
-    leaked = [name for name, value in secrets.items()
-              if isinstance(value, str) and len(value) >= 8 and value in log]
+    assert "<stack-host> ESTABLISH" in log or "EXEC " in log, "the log is not verbose (-vvv)"
+    leaked = _leaks(log, secrets)
     assert not leaked, f"secret values found in the converge log: {leaked}"
+
+
+def test_failing_bootstrap_query_keeps_secrets_out(secrets, tmp_path):
+    """The postgres bootstrap with an admin that may not change roles: its query fails, at -vvv."""
+    playbook = tmp_path / "failing-bootstrap.yml"
+    playbook.write_text(
+        "- hosts: db\n  become: true\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role:\n        name: selfhost.supabase.postgres\n"
+        "        tasks_from: bootstrap\n      vars:\n        postgres_admin_user: authenticator\n"
+        "        postgres_install_client_deps: false\n")
+    inventory = os.path.join(EPHEMERAL, "inventory")
+    env = dict(os.environ, ANSIBLE_LOG_PATH="")
+    run = subprocess.run(
+        ["ansible-playbook", "-vvv", "-i", inventory, "-e", f"@{inventory}/supabase-secrets.yml",
+         "-e", f"@{PROJECT}/molecule/resources/vars/offline-images.yml", str(playbook)],
+        capture_output=True, text=True, env=env, check=False)
+    out = run.stdout + run.stderr
+    print(out[-3000:])
+    assert run.returncode != 0, "the bootstrap was meant to fail"
+    assert "failed=1" in out
+    leaked = _leaks(out, secrets)
+    assert not leaked, f"secret values found in the failing bootstrap's output: {leaked}"
 
 
 def test_gotrue_down_keeps_kong_in_rotation(host, secrets):

@@ -44,7 +44,8 @@ CASES = [
     ('kong', {'kong_rate_limits': {'anon': {'fortnight': 5}}}, 'kong_rate_limits must map'),
     ('functions', {'functions_source_dir': '/nonexistent/functions'}, 'functions_source_dir: /nonexistent/functions is not a folder'),
     ('realtime', {'supabase_db_enc_key': 'short'}, 'supabase_db_enc_key (exactly 16 characters)'),
-    ('storage', {'storage_backend': 'ftp'}, 'storage_backend must be s3 or file'),
+    # the role's argument spec (checked first by its preflight) refuses it
+    ('storage', {'storage_backend': 'ftp'}, 'value of storage_backend must be one of: s3, file, got: ftp'),
 ]
 
 

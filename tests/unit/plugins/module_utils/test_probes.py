@@ -144,6 +144,21 @@ def test_postgres_down(closed_port):
 def test_postgres_probe_on_redis_port_fails(redis_server):
     ok, detail = pg(redis_server['port'], timeout=0.5)
     assert not ok
+    assert 'not PostgreSQL?' in detail, detail
+
+
+def test_postgres_probe_on_http_server_says_not_postgres(http_server):
+    port = int(http_server.rsplit(':', 1)[1].split('/')[0])
+    ok, detail = pg(port, timeout=2)
+    assert not ok
+    assert 'not PostgreSQL?' in detail, detail
+
+
+def test_postgres_probe_on_a_server_that_hangs_up():
+    port = _fake_server(b'', hold=0)
+    ok, detail = pg(port, timeout=2)
+    assert not ok
+    assert detail == 'not PostgreSQL? server closed the connection', detail
 
 
 def _fake_server(reply, hold=0.0):
@@ -259,3 +274,19 @@ def test_probe_bug_is_reported_not_raised(kind):
     results = P.run_probes([{'name': 'broken', 'type': kind}], wait=0)
     assert not results[0]['ok']
     assert 'probe error' in results[0]['detail']
+
+
+def test_run_probes_stays_within_wait():
+    """A probe whose timeout is longer than wait still returns by the deadline."""
+    port = _fake_server(b'', hold=3)
+    started = time.monotonic()
+    results = P.run_probes([{'name': 'slow', 'type': 'postgres', 'host': '127.0.0.1', 'port': port, 'timeout': 10}],
+                           wait=0.6, interval=0.2)
+    elapsed = time.monotonic() - started
+    assert not results[0]['ok']
+    assert elapsed < 1.2, elapsed
+
+
+def test_run_probes_refuses_negative_wait():
+    with pytest.raises(ValueError):
+        P.run_probes([{'name': 'a', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 1}], wait=-1)

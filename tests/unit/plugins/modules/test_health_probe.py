@@ -70,6 +70,9 @@ def test_headers_are_no_log(capsys, http_server):
     ([{'name': 'a', 'type': 'tcp'}], 'needs a port'),
     ([{'name': 'a', 'type': 'http', 'url': 'ftp://x'}], 'needs a url'),
     ([{'name': 'a', 'type': 'tcp', 'port': 1, 'timeout': 0}], 'timeout must be positive'),
+    ([{'name': 'a', 'type': 'tcp', 'port': 0}], 'port must be 1-65535, got 0'),
+    ([{'name': 'a', 'type': 'tcp', 'port': 65536}], 'port must be 1-65535, got 65536'),
+    ([{'name': 'a', 'type': 'postgres', 'port': -5}], 'port must be 1-65535'),
 ])
 def test_bad_input(capsys, probes, message):
     failed, result = call(capsys, probes=probes)
@@ -84,3 +87,9 @@ def test_default_ports():
     ])
     assert error is None
     assert [p['port'] for p in probes] == [5432, 6379]
+
+
+def test_negative_wait_refused(capsys):
+    failed, result = call(capsys, wait=-1, probes=[{'name': 'a', 'type': 'tcp', 'port': 1}])
+    assert failed
+    assert 'wait must be 0 or more' in result['msg']

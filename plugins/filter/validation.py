@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) selfhost.supabase maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+"""Rules of the validation phase (playbooks/preflight.yml), as filters.
+
+Every function returns a list of problems, each a sentence that names the operator's variable and
+the rule it broke. An empty list means the input is fine. No function ever puts a secret's value in
+a problem.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: validation
+short_description: Rules of the selfhost.supabase validation phase
+description:
+  - C(supabase_secret_problems), C(supabase_url_problems), C(supabase_inventory_problems),
+    C(supabase_port_problems), C(supabase_unknown_variables), C(supabase_declared_options) and
+    C(supabase_secret_rule) return lists of problems (or data) for C(playbooks/preflight.yml) and the roles' preflights.
+"""
+
+import difflib
+import os
+import re
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    urlsplit = None
+
+from ansible.errors import AnsibleFilterError
+
+# The one place the secret rules live. The secrets role checks given, stored and generated values
+# with them; the roles that use a value (postgres, redis, minio, ...) check their own variable with
+# the same rule. A role's *_min_length option can raise a minimum, never lower it.
+#   min_length / exact_length: characters
+#   url_safe: the value goes into a connection string (postgres://user:PASSWORD@host, redis://:PASSWORD@):
+#             none of : / @ ? # [ ] % ' " \ and no whitespace
+SECRET_RULES = {
+    'supabase_postgres_password': {'min_length': 16, 'url_safe': True},
+    'supabase_jwt_secret': {'min_length': 32},
+    'supabase_anon_key': {'min_length': 1},
+    'supabase_service_role_key': {'min_length': 1},
+    'supabase_dashboard_username': {'min_length': 1, 'url_safe': True},
+    'supabase_dashboard_password': {'min_length': 16},
+    'supabase_secret_key_base': {'min_length': 64},
+    'supabase_db_enc_key': {'exact_length': 16},  # Realtime uses it as an AES-128 key
+    'supabase_vault_enc_key': {'min_length': 32},
+    'supabase_pg_meta_crypto_key': {'min_length': 32},
+    'supabase_minio_root_user': {'min_length': 3, 'url_safe': True},  # MinIO's own minimum is 3
+    'supabase_minio_root_password': {'min_length': 16},  # MinIO needs 8; the stack asks 16
+    'supabase_redis_password': {'min_length': 16, 'url_safe': True},
+}
+
+_URL_UNSAFE = set(':/@?#[]%\'"\\')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+_HOST_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$')
+SERVICE_GROUPS = ('db', 'app', 'edge')
+
+
+def _text(value):
+    if value is None:
+        return ''
+    return value if isinstance(value, str) else str(value)
+
+
+def supabase_secret_rule(name):
+    """The rule of stack secret ``name`` (a copy), e.g. {'min_length': 16, 'url_safe': True}."""
+    if name not in SECRET_RULES:
+        raise AnsibleFilterError('supabase_secret_rule: %s is not a stack secret; known: %s'
+                                 % (name, ', '.join(sorted(SECRET_RULES))))
+    return dict(SECRET_RULES[name])
+
+
+def supabase_secret_problems(value, secret, variable=None, origin='', min_length=0, demo=None):
+    """Problems of one secret value, checked by the rule of stack secret ``secret``.
+
+    ``variable``: the operator's variable named in the message (default ``secret``);
+    ``origin``: e.g. 'given' or 'in /path/supabase-secrets.yml', shown in brackets;
+    ``min_length``: a role's own minimum (raises the rule's); ``demo``: published values to refuse.
+    An empty value gives no problem here (missing values are generated or reported elsewhere).
+    """
+    rule = supabase_secret_rule(secret)
+    variable = variable or secret
+    where = '%s (%s)' % (variable, origin) if origin else variable
+    text = _text(value)
+    problems = []
+    if not text:
+        return problems
+    if demo and text in [_text(d) for d in demo]:
+        problems.append('%s is a published demo value; use your own (the secrets role generates one when unset)' % where)
+    if '\n' in text or '\r' in text:
+        problems.append('%s must be one line (it holds a newline)' % where)
+    elif _CONTROL.search(text):
+        problems.append('%s must not hold control characters' % where)
+    if rule.get('url_safe'):
+        bad = sorted(set(c for c in text if c in _URL_UNSAFE or c.isspace()) - set('\n\r'))
+        if bad:
+            problems.append('%s must not hold %s: it goes into connection strings'
+                            % (where, ' '.join(repr(c) for c in bad)))
+    if 'exact_length' in rule:
+        if len(text) != rule['exact_length']:
+            problems.append('%s must be exactly %d characters (it has %d)' % (where, rule['exact_length'], len(text)))
+    else:
+        minimum = max(int(rule.get('min_length', 0)), int(min_length or 0))
+        if len(text) < minimum:
+            problems.append('%s must be at least %d characters (it has %d)' % (where, minimum, len(text)))
+    return problems
+
+
+def supabase_url_problems(value, variable, environment='production', require_https=None):
+    """Problems of a public URL: scheme http(s), a host, no path/query/fragment/credentials.
+
+    ``environment`` is compared case-insensitively: production requires https.
+    """
+    text = _text(value).strip()
+    production = _text(environment).strip().lower() == 'production'
+    if require_https is None:
+        require_https = production
+    if not text:
+        return ['%s is not set: give the URL users reach the stack at, e.g. https://supabase.example.com' % variable]
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        if 'port' in str(exc).lower():
+            return ['%s (%s): port must be 1-65535' % (variable, text)]
+        return ['%s (%s) is not a URL: %s' % (variable, text, exc)]
+    problems = []
+    if parts.scheme.lower() not in ('http', 'https'):
+        problems.append('%s (%s) must start with https:// (or http:// outside production)' % (variable, text))
+        return problems
+    host = parts.hostname or ''
+    if not host or not (_HOST_RE.match(host) or (':' in host and re.match(r'^[0-9a-f:.]+$', host))):
+        problems.append('%s (%s) must name a host, e.g. https://supabase.example.com' % (variable, text))
+    if '@' in parts.netloc:
+        problems.append('%s (%s) must not hold credentials (user@)' % (variable, text))
+    if port is not None and not 1 <= port <= 65535:
+        problems.append('%s (%s): port must be 1-65535' % (variable, text))
+    if parts.path not in ('', '/'):
+        problems.append('%s (%s) must not have a path (%s): the stack is served at the root of its host'
+                        % (variable, text, parts.path))
+    if parts.query or parts.fragment:
+        problems.append('%s (%s) must not have a query or fragment' % (variable, text))
+    if require_https and parts.scheme.lower() != 'https':
+        problems.append('%s (%s) must be https:// when supabase_environment is production (case-insensitive, got %r);'
+                        ' set supabase_environment: development to allow http' % (variable, text, _text(environment)))
+    return problems
+
+
+def supabase_port_problems(ports):
+    """Problems of a mapping variable name -> port: an integer 1-65535 (numbers as strings accepted)."""
+    problems = []
+    for name in sorted(ports or {}):
+        value = ports[name]
+        if isinstance(value, bool) or value is None:
+            ok = False
+        else:
+            text = _text(value).strip()
+            ok = text.isdigit() and 1 <= int(text) <= 65535
+        if not ok:
+            problems.append('%s is %r: a port must be an integer from 1 to 65535' % (name, value))
+    return problems
+
+
+def _truthy(value):
+    if isinstance(value, bool):
+        return value
+    return _text(value).strip().lower() in ('1', 'true', 'yes', 'on', 'y', 't')
+
+
+def supabase_inventory_problems(groups, controller='localhost', postgres_ha=False):
+    """Problems of the inventory's shape: one db host (or 3+ with postgres_ha), an app host,
+    the controller in no service group."""
+    groups = groups or {}
+    problems = []
+    db = list(groups.get('db') or [])
+    app = list(groups.get('app') or [])
+    ha = _truthy(postgres_ha)
+    if not db:
+        problems.append('group db has no host: put the host that runs PostgreSQL, Redis and MinIO in group db')
+    elif not ha and len(db) != 1:
+        problems.append('group db has %d hosts (%s): the stack runs one database host; set postgres_ha: true for a cluster'
+                        % (len(db), ', '.join(db)))
+    elif ha and len(db) < 3:
+        problems.append('group db has %d host(s) (%s) with postgres_ha: true: a cluster needs 3 or more'
+                        % (len(db), ', '.join(db)))
+    if not app:
+        problems.append('group app has no host: Kong and the Supabase services run on the hosts of group app')
+    if controller not in (groups.get('all') or []):
+        problems.append('the controller (%s) is not in the inventory: add it with ansible_connection: local, in no'
+                        ' stack group (see inventories/example/hosts.yml)' % controller)
+    service_hosts = set()
+    for group in SERVICE_GROUPS:
+        service_hosts.update(groups.get(group) or [])
+    # One machine that is the whole stack (inventories/local) is fine; in a fleet the controller
+    # keeps the secrets file and must not be a service host as well.
+    if controller in service_hosts and service_hosts != {controller}:
+        for group in SERVICE_GROUPS:
+            if controller in (groups.get(group) or []):
+                problems.append('the controller (%s) is in group %s of a fleet (%s): the controller keeps the secrets'
+                                ' and is in no service group unless it is the whole stack alone; give the service'
+                                ' host its own inventory name' % (controller, group, ', '.join(sorted(service_hosts - {controller}))))
+    return problems
+
+
+def supabase_declared_options(specs):
+    """Option names of a list of parsed meta/argument_specs.yml documents (every entry point)."""
+    names = set()
+    for doc in specs or []:
+        for entry in ((doc or {}).get('argument_specs') or {}).values():
+            names.update(((entry or {}).get('options') or {}).keys())
+    return sorted(names)
+
+
+def supabase_role_specs(roles_dir):
+    """{role name: parsed meta/argument_specs.yml} of every role directory under ``roles_dir``."""
+    import yaml  # PyYAML ships with ansible-core
+    out = {}
+    if not os.path.isdir(roles_dir):
+        raise AnsibleFilterError('supabase_role_specs: %s is not a directory' % roles_dir)
+    for name in sorted(os.listdir(roles_dir)):
+        path = os.path.join(roles_dir, name, 'meta', 'argument_specs.yml')
+        if os.path.isfile(path):
+            with open(path, 'rb') as handle:
+                out[name] = yaml.safe_load(handle) or {}
+    return out
+
+
+def supabase_unknown_variables(names, declared, prefixes, extra=None):
+    """Variables that look like role inputs (a role's prefix) but that no role declares.
+
+    Returns a list of {'name', 'nearest'} ('' when nothing is close). Names starting with '_' are
+    internal and skipped.
+    """
+    known = set(declared or []) | set(extra or [])
+    prefixes = sorted(set(prefixes or []), key=len, reverse=True)
+    out = []
+    for name in sorted(set(names or [])):
+        name = _text(name)
+        if name.startswith('_') or name in known:
+            continue
+        prefix = next((p for p in prefixes if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        out.append({'name': name, 'nearest': close[0] if close else ''})
+    return out
+
+
+def supabase_unknown_messages(unknown, where=''):
+    """One sentence per unknown variable."""
+    out = []
+    for item in unknown or []:
+        msg = '%s%s is not an input of any selfhost.supabase role' % (where + ': ' if where else '', item['name'])
+        msg += '; did you mean %s?' % item['nearest'] if item.get('nearest') else ' (no declared name is close)'
+        out.append(msg)
+    return out
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'supabase_secret_rule': supabase_secret_rule,
+            'supabase_secret_problems': supabase_secret_problems,
+            'supabase_url_problems': supabase_url_problems,
+            'supabase_port_problems': supabase_port_problems,
+            'supabase_inventory_problems': supabase_inventory_problems,
+            'supabase_declared_options': supabase_declared_options,
+            'supabase_role_specs': supabase_role_specs,
+            'supabase_unknown_variables': supabase_unknown_variables,
+            'supabase_unknown_messages': supabase_unknown_messages,
+        }

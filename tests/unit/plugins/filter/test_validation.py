@@ -1,0 +1,223 @@
+"""Unit tests of plugins/filter/validation.py (the rules of the validation phase)."""
+
+import os
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.selfhost.supabase.plugins.filter import validation as v
+
+ROLES = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles')
+
+
+def test_filters_registered():
+    names = v.FilterModule().filters()
+    for name in ['supabase_secret_problems', 'supabase_url_problems', 'supabase_inventory_problems',
+                 'supabase_port_problems', 'supabase_unknown_variables', 'supabase_role_specs']:
+        assert callable(names[name])
+
+
+@pytest.mark.parametrize('value,expect', [
+    ('a' * 16, None),
+    ('a' * 15, 'at least 16 characters (it has 15)'),
+    ('abc\ndefghijklmnopq', 'must be one line'),
+    ('abcdefgh@ijklmnopq', "'@'"),
+    ('abcdefgh ijklmnopq', "' '"),
+    ('abcdefgh/ijklmnop%', "'%' '/'"),
+    ('abcdefgh\x01ijklmnop', 'control characters'),
+])
+def test_postgres_password_rules(value, expect):
+    problems = v.supabase_secret_problems(value, 'supabase_postgres_password', origin='given')
+    if expect is None:
+        assert problems == []
+    else:
+        assert len(problems) >= 1
+        assert all(p.startswith('supabase_postgres_password (given)') for p in problems)
+        assert any(expect in p for p in problems), problems
+    assert all(value not in p for p in problems), 'a problem must never carry the value'
+
+
+def test_role_variable_named_and_role_minimum_raises_the_rule():
+    problems = v.supabase_secret_problems('x' * 20, 'supabase_redis_password', 'redis_password', min_length=24)
+    assert problems == ['redis_password must be at least 24 characters (it has 20)']
+    # a role's minimum cannot lower the stack rule
+    assert v.supabase_secret_problems('x' * 10, 'supabase_minio_root_password', 'minio_root_password', min_length=8)
+
+
+def test_minio_one_rule():
+    assert v.supabase_secret_rule('supabase_minio_root_password')['min_length'] == 16
+    assert v.supabase_secret_problems('x' * 15, 'supabase_minio_root_password')
+    assert not v.supabase_secret_problems('x' * 16, 'supabase_minio_root_password')
+
+
+def test_exact_length_and_demo_and_empty():
+    assert 'exactly 16' in v.supabase_secret_problems('x' * 17, 'supabase_db_enc_key')[0]
+    assert not v.supabase_secret_problems('x' * 16, 'supabase_db_enc_key')
+    assert 'demo value' in v.supabase_secret_problems('supabaserealtime', 'supabase_db_enc_key', demo=['supabaserealtime'])[0]
+    assert v.supabase_secret_problems('', 'supabase_jwt_secret') == []
+    # the JWT secret is not in connection strings: ':' is fine there
+    assert v.supabase_secret_problems('a:' * 20, 'supabase_jwt_secret') == []
+
+
+def test_unknown_secret_name():
+    with pytest.raises(AnsibleFilterError):
+        v.supabase_secret_rule('supabase_nope')
+
+
+@pytest.mark.parametrize('url,env,expect', [
+    ('https://supabase.example.com', 'production', None),
+    ('https://supabase.example.com/', 'production', None),
+    ('https://10.0.0.1:8443', 'production', None),
+    ('https://[::1]', 'production', None),
+    ('http://localhost', 'development', None),
+    ('http://supabase.example.com', 'production', 'must be https://'),
+    ('http://supabase.example.com', 'Production', 'must be https://'),
+    ('http://supabase.example.com', ' PRODUCTION ', 'must be https://'),
+    ('https://supabase.example.com/api', 'production', 'must not have a path'),
+    ('https://supabase.example.com?x=1', 'production', 'query or fragment'),
+    ('ftp://supabase.example.com', 'production', 'must start with https://'),
+    ('supabase.example.com', 'production', 'must start with https://'),
+    ('https://', 'production', 'must name a host'),
+    ('https://bad_host!.com', 'production', 'must name a host'),
+    ('https://u:p@supabase.example.com', 'production', 'credentials'),
+    ('https://supabase.example.com:99999', 'production', 'port'),
+    ('', 'production', 'is not set'),
+])
+def test_url_rules(url, env, expect):
+    problems = v.supabase_url_problems(url, 'supabase_public_url', env)
+    if expect is None:
+        assert problems == []
+    else:
+        assert problems and all('supabase_public_url' in p for p in problems)
+        assert any(expect in p for p in problems), problems
+
+
+@pytest.mark.parametrize('ports,bad', [
+    ({'postgres_port': 5432, 'kong_http_port': '8000'}, []),
+    ({'postgres_port': 0}, ['postgres_port']),
+    ({'postgres_port': 65536}, ['postgres_port']),
+    ({'redis_port': 'abc', 'meta_port': -1, 'kong_http_port': True}, ['kong_http_port', 'meta_port', 'redis_port']),
+])
+def test_ports(ports, bad):
+    problems = v.supabase_port_problems(ports)
+    assert [p.split(' ')[0] for p in problems] == bad
+    assert all('1 to 65535' in p for p in problems)
+
+
+def test_inventory_shape():
+    good = {'all': ['localhost', 'db1', 'app1', 'edge1'], 'db': ['db1'], 'app': ['app1'], 'edge': ['edge1']}
+    assert v.supabase_inventory_problems(good) == []
+    two_db = dict(good, db=['db1', 'db2'])
+    assert 'group db has 2 hosts (db1, db2)' in v.supabase_inventory_problems(two_db)[0]
+    assert 'postgres_ha: true' in v.supabase_inventory_problems(two_db)[0]
+    assert 'needs 3 or more' in v.supabase_inventory_problems(two_db, postgres_ha=True)[0]
+    assert v.supabase_inventory_problems(dict(good, db=['a', 'b', 'c']), postgres_ha='true') == []
+    assert 'group db has no host' in v.supabase_inventory_problems(dict(good, db=[]))[0]
+    assert 'group app has no host' in v.supabase_inventory_problems(dict(good, app=[]))[0]
+    in_app = dict(good, app=['app1', 'localhost'])
+    assert 'controller (localhost) is in group app' in v.supabase_inventory_problems(in_app)[0]
+    assert 'not in the inventory' in v.supabase_inventory_problems(dict(good, all=['db1']))[0]
+
+
+def test_single_machine_controller_is_the_whole_stack():
+    local = {'all': ['localhost'], 'db': ['localhost'], 'app': ['localhost'], 'edge': ['localhost']}
+    assert v.supabase_inventory_problems(local) == []
+
+
+def test_unknown_variables_nearest_name():
+    declared = ['postgres_max_connections', 'gotrue_external_providers', 'postgres_port']
+    names = ['postgres_max_conections', 'gotrue_externall_github_enabled', 'postgres_port', '__postgres_x',
+             'ansible_host', 'kong_zzzzzzzzzzzzzzzzzzzzzzzzz']
+    out = v.supabase_unknown_variables(names, declared, ['postgres_', 'gotrue_', 'kong_'])
+    assert out == [
+        {'name': 'gotrue_externall_github_enabled', 'nearest': 'gotrue_external_providers'},
+        {'name': 'kong_zzzzzzzzzzzzzzzzzzzzzzzzz', 'nearest': ''},
+        {'name': 'postgres_max_conections', 'nearest': 'postgres_max_connections'},
+    ]
+    msgs = v.supabase_unknown_messages(out)
+    assert msgs[2] == ('postgres_max_conections is not an input of any selfhost.supabase role; '
+                       'did you mean postgres_max_connections?')
+    assert 'no declared name is close' in msgs[1]
+    assert v.supabase_unknown_variables(['postgres_x'], [], ['postgres_'], extra=['postgres_x']) == []
+
+
+def test_role_specs_of_the_collection():
+    specs = v.supabase_role_specs(ROLES)
+    assert {'postgres', 'gotrue', 'caddy', 'secrets'} <= set(specs)
+    declared = v.supabase_declared_options(list(specs.values()))
+    assert 'postgres_max_connections' in declared and 'supabase_public_url' in declared
+    with pytest.raises(AnsibleFilterError):
+        v.supabase_role_specs('/nonexistent')
+
+
+def test_secret_options_are_no_log_in_every_spec():
+    """Every option holding a secret is marked no_log in every role's argument spec."""
+    secretish = ('password', 'secret', '_key', 'token', '_pass')
+    # Settings of the secrets role and a config checksum, not secrets themselves.
+    not_secret = ('secrets_rotate', 'secrets_jwt_issuer', 'secrets_jwt_expiry_years', 'secrets_controller_python',
+                  'container_restart_token')
+    missing = []
+    for role, doc in v.supabase_role_specs(ROLES).items():
+        for entry in (doc.get('argument_specs') or {}).values():
+            for name, opt in (entry.get('options') or {}).items():
+                if name in not_secret:
+                    continue
+                if (any(s in name for s in secretish) or name in v.SECRET_RULES) and not name.endswith(
+                        ('_min_length', '_length', '_file', '_src', '_path', '_dir', '_seed_source')):
+                    if not (opt or {}).get('no_log'):
+                        missing.append('%s: %s' % (role, name))
+    assert not missing, 'secret options without no_log: true: %s' % ', '.join(missing)
+
+
+def _names_of(path):
+    """Variable names a molecule.yml's inventory or a vars/group_vars file sets."""
+    import glob  # noqa: F401
+    import yaml
+    with open(path) as handle:
+        doc = yaml.safe_load(handle) or {}
+    if not path.endswith('molecule.yml'):
+        return set(doc) if isinstance(doc, dict) else set()
+    names = set()
+    inv = (doc.get('provisioner') or {}).get('inventory') or {}
+    for section in ('group_vars', 'host_vars'):
+        for values in (inv.get(section) or {}).values():
+            names.update((values or {}).keys())
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'hosts' and isinstance(value, dict):
+                    for host_vars in value.values():
+                        names.update((host_vars or {}).keys())
+                elif key == 'vars':
+                    names.update((value or {}).keys())
+                else:
+                    walk(value)
+    walk(inv.get('hosts') or {})
+    return names
+
+
+def test_shipped_inventories_and_scenarios_declare_every_variable():
+    """inventories/* and molecule/* set no role-prefixed variable that no role declares (no warning)."""
+    import glob
+    import re
+    root = os.path.join(ROLES, '..')
+    specs = v.supabase_role_specs(ROLES)
+    declared = v.supabase_declared_options(list(specs.values()))
+    with open(os.path.join(root, 'playbooks', 'preflight.yml')) as handle:
+        text = handle.read()
+    block = text.split('__supabase_stack_inputs:', 1)[1].split('\n  tasks:', 1)[0]
+    extra = re.findall(r'^\s+- ([a-z_]+)$', block, re.M)
+    assert 'supabase_private_address' in extra
+    prefixes = [name + '_' for name in specs] + ['supabase_']
+    files = (glob.glob(os.path.join(root, 'molecule', '*', 'molecule.yml'))
+             + glob.glob(os.path.join(root, 'molecule', 'resources', 'vars', '*.yml'))
+             + glob.glob(os.path.join(root, 'molecule', '*', 'vars', '*.yml'))
+             + glob.glob(os.path.join(root, 'inventories', '*', 'group_vars', '*.yml')))
+    assert files
+    unknown = {}
+    for path in files:
+        found = v.supabase_unknown_variables(_names_of(path), declared, prefixes, extra)
+        if found:
+            unknown[os.path.relpath(path, root)] = found
+    assert not unknown, unknown

@@ -14,7 +14,7 @@ DOCUMENTATION = r'''
 name: backup_metrics
 short_description: Backup status metrics (Prometheus textfile format)
 description:
-  - Renders the backup status as Prometheus text: the last successful full and differential backup per
+  - Renders the backup status as Prometheus text, with the last successful full and differential backup per
     pgBackRest repository (time and size), the last archived WAL segment, the newest logical set and the last run.
   - C(pgbackrest_latest) (same file) returns, per repository and backup type, the newest backup.
 options:

@@ -53,6 +53,7 @@ SECRET_RULES = {
     'supabase_minio_root_user': {'min_length': 3, 'url_safe': True},  # MinIO's own minimum is 3
     'supabase_minio_root_password': {'min_length': 16},  # MinIO needs 8; the stack asks 16
     'supabase_redis_password': {'min_length': 16, 'url_safe': True},
+    'supabase_backup_cipher_pass': {'min_length': 32},  # pgBackRest repository encryption
 }
 
 _URL_UNSAFE = set(':/@?#[]%\'"\\')
@@ -65,6 +66,11 @@ def _text(value):
     if value is None:
         return ''
     return value if isinstance(value, str) else str(value)
+
+
+def supabase_secret_names(_input=None):
+    """The names of every stack secret (sorted): the facts the secrets role sets and the share play copies."""
+    return sorted(SECRET_RULES)
 
 
 def supabase_secret_rule(name):
@@ -265,6 +271,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'supabase_secret_rule': supabase_secret_rule,
+            'supabase_secret_names': supabase_secret_names,
             'supabase_secret_problems': supabase_secret_problems,
             'supabase_url_problems': supabase_url_problems,
             'supabase_port_problems': supabase_port_problems,

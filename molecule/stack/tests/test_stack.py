@@ -125,7 +125,7 @@ def _leaks(text, secrets):
 
 
 def test_no_secret_in_the_logs(secrets):
-    """Every ansible run of the scenario (the converge at -vvv: ANSIBLE_VERBOSITY in molecule.yml)."""
+    """Every ansible run of the scenario (the converge at -vvv: the provisioner options in molecule.yml)."""
     with open(os.path.join(EPHEMERAL, "ansible.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
     assert "site.yml" in log or "PLAY RECAP" in log

@@ -6,10 +6,11 @@ import pytest
 import yaml
 
 import kong
-from rendering import render_template
+from rendering import render_template, render_var
 from standin_envs import ANON_KEY, JWT_SECRET, SERVICE_KEY
 
-PLUGINS = ['request-transformer', 'cors', 'key-auth', 'acl', 'basic-auth', 'rate-limiting']
+# KONG_PLUGINS as the kong role renders it with its defaults (the status API on adds prometheus).
+PLUGINS = render_var('kong', '__kong_plugins')
 DASH = ('unit-admin', 'unit-dashboard-password')
 
 

@@ -150,6 +150,15 @@ def test_role_specs_of_the_collection():
         v.supabase_role_specs('/nonexistent')
 
 
+def test_secret_names_are_the_secrets_roles_list():
+    """One list: the secrets the secrets role produces are exactly the ones the rules (and the share play) know."""
+    import yaml
+    with open(os.path.join(ROLES, 'secrets', 'vars', 'main.yml'), encoding='utf-8') as fh:
+        data = yaml.safe_load(fh)
+    produced = sorted([item['name'] for item in data['__secrets_specs']] + data['__secrets_key_names'])
+    assert produced == v.supabase_secret_names()
+
+
 def test_secret_options_are_no_log_in_every_spec():
     """Every option holding a secret is marked no_log in every role's argument spec."""
     secretish = ('password', 'secret', '_key', 'token', '_pass')
@@ -207,7 +216,7 @@ def test_shipped_inventories_and_scenarios_declare_every_variable():
     with open(os.path.join(root, 'playbooks', 'preflight.yml')) as handle:
         text = handle.read()
     block = text.split('__supabase_stack_inputs:', 1)[1].split('\n  tasks:', 1)[0]
-    extra = re.findall(r'^\s+- ([a-z_]+)$', block, re.M)
+    extra = re.findall(r'^\s+- ([a-z0-9_]+)$', block, re.M)
     assert 'supabase_private_address' in extra
     prefixes = [name + '_' for name in specs] + ['supabase_']
     files = (glob.glob(os.path.join(root, 'molecule', '*', 'molecule.yml'))

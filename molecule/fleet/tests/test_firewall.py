@@ -138,8 +138,8 @@ def unlisted_port(host):
     name = "fw-test-unlisted"
     host.run(f"docker rm -f {name}")
     host.check_output(
-        f"docker run -d --name {name} --label selfhost.test=fleet-firewall -e STANDIN_PORTS=18080 "
-        f"-p {PRIVATE['fleet-db']}:18080:18080 selfhost-supabase/standin:offline")
+        f"docker run -d --name {name} --label selfhost.test=fleet-firewall --entrypoint python3 "
+        f"-p {PRIVATE['fleet-db']}:18080:18080 selfhost-supabase/standin:offline -m http.server 18080")
     target = f"{PRIVATE['fleet-db']}:18080"
     deadline = time.monotonic() + 20
     while json.loads(host.check_output("python3 -c %s %s" % (_quote(PROBE), target)))[target] != "open":

@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+import yaml
 import testinfra
 
 testinfra_hosts = ["fleet-edge"]
@@ -21,12 +22,20 @@ def _peer(name):
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
 
 
+def _anon_key():
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    with open(os.path.join(inventory, "supabase-secrets.yml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)["supabase_anon_key"]
+
+
 def _answering_kong(edge):
-    """Which Kong container answered a request through Caddy (the stand-in reports its HOSTNAME)."""
-    out = edge.run(f"{CURL} -o /tmp/b -w '%{{http_code}}' https://{SITE}/rest/v1/")
-    if out.stdout != "200":
+    """Which Kong node proxied a request through Caddy (the kong stand-in names itself in X-Standin-Node)."""
+    out = edge.run(f"{CURL} -o /dev/null -D - -H 'apikey: {_anon_key()}' https://{SITE}/rest/v1/")
+    lines = out.stdout.replace("\r", "").splitlines()
+    if not lines or lines[0].split()[1:2] != ["200"]:
         return None
-    return json.loads(edge.file("/tmp/b").content_string)["env"]["HOSTNAME"]
+    headers = dict((k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in lines[1:] if ":" in h))
+    return headers.get("x-standin-node")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +123,7 @@ def test_realtime_wired_to_the_db_hosts_docker_name_fails_naming_redis():
     if os.path.exists(result_file):
         os.unlink(result_file)
     run = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+        ["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
          "-e", f"@{os.environ['MOLECULE_PROJECT_DIRECTORY']}/molecule/resources/vars/offline-images.yml",
          *json.loads(os.environ.get("WIRING_EXTRA_ARGS", "[]")),
          "-e", f"wiring_result_file={result_file}",

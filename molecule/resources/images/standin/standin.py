@@ -361,6 +361,8 @@ class Gateway(object):
                 reply[name] = value
         reply.update(decision.headers)
         reply['Via'] = '1.1 kong-standin'
+        # Which gateway node proxied (the container's host name): lets the harness see Caddy's balancing.
+        reply['X-Standin-Node'] = socket.gethostname()
         reply['X-Standin-Gateway'] = 'kong'
         handler.send(response.status, headers=reply, raw=payload)
         return response.status

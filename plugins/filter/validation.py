@@ -157,10 +157,20 @@ def supabase_url_problems(value, variable, environment='production', require_htt
     return problems
 
 
-def supabase_port_problems(ports):
-    """Problems of a mapping variable name -> port: an integer 1-65535 (numbers as strings accepted)."""
+def supabase_port_problems(ports, specs=None):
+    """Problems of a mapping variable name -> port: an integer 1-65535 (numbers as strings accepted).
+
+    ``specs``: parsed argument specs; an option they declare with a type other than int or str (e.g. the
+    boolean redis_publish_port) is not a port, whatever its name, and is left to its role's spec.
+    """
+    not_ports = set()
+    for doc in specs or []:
+        for entry in ((doc or {}).get('argument_specs') or {}).values():
+            for option, spec in ((entry or {}).get('options') or {}).items():
+                if (spec or {}).get('type', 'str') not in ('int', 'str', 'raw'):
+                    not_ports.add(option)
     problems = []
-    for name in sorted(ports or {}):
+    for name in sorted(set(ports or {}) - not_ports):
         value = ports[name]
         if isinstance(value, bool) or value is None:
             ok = False

@@ -230,3 +230,13 @@ def test_shipped_inventories_and_scenarios_declare_every_variable():
         if found:
             unknown[os.path.relpath(path, root)] = found
     assert not unknown, unknown
+
+
+def test_port_rule_skips_options_declared_with_another_type():
+    specs = [{'argument_specs': {'main': {'options': {'redis_publish_port': {'type': 'bool'},
+                                                      'redis_port': {'type': 'int'}}}}}]
+    assert v.supabase_port_problems({'redis_publish_port': True, 'redis_port': 6379}, specs) == []
+    assert v.supabase_port_problems({'redis_publish_port': True, 'redis_port': 70000}, specs) == [
+        "redis_port is 70000: a port must be an integer from 1 to 65535"]
+    # Without the specs, a boolean is no port.
+    assert v.supabase_port_problems({'redis_publish_port': True})

@@ -141,6 +141,7 @@ def test_failing_bootstrap_query_keeps_secrets_out(secrets, tmp_path):
         "- hosts: db\n  become: true\n  gather_facts: false\n  tasks:\n"
         "    - ansible.builtin.include_role:\n        name: selfhost.supabase.postgres\n"
         "        tasks_from: bootstrap\n      vars:\n        postgres_admin_user: authenticator\n"
+        "        postgres_superuser: authenticator\n"
         "        postgres_install_client_deps: false\n")
     inventory = os.path.join(EPHEMERAL, "inventory")
     env = dict(os.environ, ANSIBLE_LOG_PATH="")

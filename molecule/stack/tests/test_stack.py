@@ -101,11 +101,14 @@ def test_health_playbook_green():
 
 
 def test_only_edge_ports_listen_off_loopback(host):
+    """Beyond loopback and the private address (exporters, status ports: the firewall's business), only
+    the edge listens."""
+    private = host.ansible.get_variables()["supabase_private_address"]
     exposed = set()
     for line in host.check_output("ss -Hltn").splitlines():
         local = line.split()[3]
         addr, port = local.rsplit(":", 1)
-        if not (addr.startswith("127.") or addr in ("[::1]", "::1")):
+        if not (addr.startswith("127.") or addr in ("[::1]", "::1", private)):
             exposed.add(int(port))
     assert exposed <= {22, 80, 443}, exposed
 

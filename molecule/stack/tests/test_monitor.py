@@ -1,8 +1,8 @@
 """Observability of the stack: Prometheus, Alertmanager, exporters and the central journal.
 
-monitor-host runs the stack (REAL PostgreSQL, Redis, Caddy; STAND-IN Kong and services: their metrics
-prove wiring only) and the exporters; monitor-prom runs Prometheus, Alertmanager, the blackbox exporter
-and systemd-journal-remote. The Prometheus and Alertmanager APIs are read from inside monitor-prom.
+stack-host runs the stack (REAL PostgreSQL, Redis, Caddy; STAND-IN Kong and services: their metrics
+prove wiring only) and the exporters; stack-prom runs Prometheus, Alertmanager, the blackbox exporter
+and systemd-journal-remote. The Prometheus and Alertmanager APIs are read from inside stack-prom.
 """
 import hashlib
 import json
@@ -30,12 +30,12 @@ def _host(name):
 
 @pytest.fixture(scope="module")
 def prom():
-    return _host("monitor-prom")
+    return _host("stack-prom")
 
 
 @pytest.fixture(scope="module")
 def stack():
-    return _host("monitor-host")
+    return _host("stack-host")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def secrets():
 
 
 def get_json(prom, url):
-    """GET a JSON API from inside monitor-prom (python3 is there; curl is not)."""
+    """GET a JSON API from inside stack-prom (python3 is there; curl is not)."""
     code = ("import json,sys,urllib.request;"
             "print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())")
     return json.loads(prom.check_output(f"python3 -c '{code}' '{url}'"))
@@ -157,7 +157,7 @@ def test_stopped_container_fires_its_alert_and_resolves(prom, stack):
           f" (limit: for {ALERT_FOR} s + 2 scrape intervals = {limit} s)")
     assert fired, "RedisDown never reached Alertmanager"
     assert fire_s <= limit, f"RedisDown took {fire_s:.1f} s, more than {limit} s"
-    assert fired[0]["labels"]["host"] == "monitor-host"
+    assert fired[0]["labels"]["host"] == "stack-host"
     assert "runbook" in fired[0]["annotations"]
     gone, resolve_s = wait_for(lambda: not _active_alerts(prom, "RedisDown"), 60, 1)
     print(f"RedisDown {'resolved' if gone else 'still active'} {resolve_s:.1f} s after docker start")
@@ -170,12 +170,12 @@ def test_container_log_line_reaches_the_monitor_journal(prom, stack):
     # Found locally (journald log driver) ...
     local, _ = wait_for(lambda: marker in stack.run(
         "journalctl --no-pager -o cat CONTAINER_NAME=supabase-kong --since -5min").stdout, 20, 1)
-    assert local, "the line is not in monitor-host's own journal (container_log_driver journald?)"
+    assert local, "the line is not in stack-host's own journal (container_log_driver journald?)"
     # ... and on the monitor host, shipped by journal-upload to journal-remote.
     found, seconds = wait_for(lambda: marker in prom.run(
         "journalctl --no-pager -o cat -D /var/log/journal/remote CONTAINER_NAME=supabase-kong").stdout, 60, 2)
-    print(f"log line of supabase-kong {'found' if found else 'NOT found'} in monitor-prom's journal after {seconds:.1f} s")
-    assert found, "the container's log line never reached monitor-prom's journal"
+    print(f"log line of supabase-kong {'found' if found else 'NOT found'} in stack-prom's journal after {seconds:.1f} s")
+    assert found, "the container's log line never reached stack-prom's journal"
 
 
 def _listeners(h):
@@ -188,7 +188,7 @@ def _listeners(h):
     return out
 
 
-@pytest.mark.parametrize("name,address", [("monitor-host", "10.213.9.10"), ("monitor-prom", "10.213.9.20")])
+@pytest.mark.parametrize("name,address", [("stack-host", "10.213.9.10"), ("stack-prom", "10.213.9.20")])
 def test_monitoring_ports_listen_on_the_private_address_only(name, address):
     listeners = [(a, p) for a, p in _listeners(_host(name)) if p in MONITOR_PORTS]
     public = [(a, p) for a, p in listeners if a in ("0.0.0.0", "::", "*")]
@@ -222,10 +222,10 @@ def test_no_secret_in_logs(secrets, prom, stack):
 
 
 @pytest.mark.parametrize("name,path,secret", [
-    ("monitor-host", "/etc/default/prometheus-redis-exporter", "supabase_redis_password"),
-    ("monitor-host", "/etc/prometheus/postgres-exporter.pass", "monitoring role password"),
-    ("monitor-prom", "/etc/prometheus/alertmanager.yml", "webhook token"),
-    ("monitor-prom", "/etc/prometheus/prometheus.yml", None),
+    ("stack-host", "/etc/default/prometheus-redis-exporter", "supabase_redis_password"),
+    ("stack-host", "/etc/prometheus/postgres-exporter.pass", "monitoring role password"),
+    ("stack-prom", "/etc/prometheus/alertmanager.yml", "webhook token"),
+    ("stack-prom", "/etc/prometheus/prometheus.yml", None),
 ])
 def test_config_files_not_world_readable(secrets, name, path, secret):
     f = _host(name).file(path)

@@ -8,9 +8,9 @@ name: s3_lifecycle_rules
 short_description: S3 lifecycle rules in the API's form from C(minio_bucket_lifecycle_rules)
 version_added: 1.2.0
 description:
-  - Each rule C({id, prefix, expiration_days, noncurrent_expiration_days}) becomes
+  - "Each rule C({id, prefix, expiration_days, noncurrent_expiration_days}) becomes
     C({ID, Status: Enabled, Filter: {Prefix}, Expiration: {Days}}), plus
-    C(NoncurrentVersionExpiration: {NoncurrentDays}) when C(noncurrent_expiration_days) is given.
+    C(NoncurrentVersionExpiration: {NoncurrentDays}) when C(noncurrent_expiration_days) is given."
   - A rule without C(id) or C(expiration_days), or with a day count below 1, is an error naming the rule.
 options:
   _input:

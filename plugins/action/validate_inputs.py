@@ -77,11 +77,17 @@ class ActionModule(ActionBase):
         return super(ActionModule, cls).finalize_task_arg(name, value, templar, context)
 
     def _templar_with(self, task_vars, extra):
+        """The action's templar when there is nothing to add, else one shared copy over task_vars + ``extra``
+        (one copy per task: making a templar costs more than evaluating most checks)."""
         if not extra:
             return self._templar
         variables = dict(task_vars)
         variables.update(extra)
-        return self._templar.copy_with_new_env(available_variables=variables)
+        if getattr(self, '_work_templar', None) is None:
+            self._work_templar = self._templar.copy_with_new_env(available_variables=variables)
+        else:
+            self._work_templar.available_variables = variables
+        return self._work_templar
 
     def _context(self, task_vars, check_vars, extra=None):
         """A templar over task_vars + ``extra`` + the check's vars, each var rendered once, in order
@@ -114,10 +120,12 @@ class ActionModule(ActionBase):
                 items = check['loop']
                 items = self._templar.template(items) if isinstance(items, str) else items
                 loop_var = check.get('loop_var', 'item')
-                contexts = [self._context(task_vars, check_vars, {loop_var: item}) for item in _listify(items)]
+                extras = [{loop_var: item} for item in _listify(items)]
             else:
-                contexts = [self._context(task_vars, check_vars)]
-            for ctx in contexts:
+                extras = [{}]
+            for extra in extras:
+                # The shared templar: each context is used up before the next one is made.
+                ctx = self._context(task_vars, check_vars, extra)
                 if not self._all_true(ctx, check['that']):
                     msg = check.get('msg') or 'checks[%d] failed: %s' % (index, ' and '.join(_listify(check['that'])))
                     problems.append(' '.join(str(ctx.template(msg)).split()))

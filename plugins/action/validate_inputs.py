@@ -64,6 +64,99 @@ def validate_spec(options, values):
     return list(result.error_messages)
 
 
+# The collection's roles, for the roles option (this file is plugins/action/validate_inputs.py).
+ROLES_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'roles'))
+
+
+def preflight_checks(tasks):
+    """[(role_path given?, checks)] of the validate_inputs tasks in a parsed tasks file (blocks walked)."""
+    out = []
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        for key in ('block', 'rescue', 'always'):
+            out.extend(preflight_checks(task.get(key)))
+        for name in ('selfhost.supabase.validate_inputs', 'validate_inputs'):
+            if isinstance(task.get(name), dict):
+                args = task[name]
+                out.append((bool(args.get('role_path')), list(args.get('checks') or [])))
+    return out
+
+
+class _Context(object):
+    """Evaluates checks over one set of variables (a task's, or a role's emulated ones)."""
+
+    def __init__(self, templar, variables):
+        self.base = templar
+        self.variables = variables
+        self.work = None
+
+    def with_extra(self, extra):
+        """A templar over the variables + ``extra`` (one shared copy: making a templar costs more
+        than evaluating most checks, so each context is used up before the next is made)."""
+        if not extra:
+            return self.base
+        variables = dict(self.variables)
+        variables.update(extra)
+        if self.work is None:
+            self.work = self.base.copy_with_new_env(available_variables=variables)
+        else:
+            self.work.available_variables = variables
+        return self.work
+
+    def for_check(self, check_vars, extra=None):
+        """The check's vars rendered once, in order (a var may use the ones before it)."""
+        extra = dict(extra or {})
+        for name, value in check_vars.items():
+            extra[name] = self.with_extra(extra).template(value)
+        return self.with_extra(extra)
+
+
+def _all_true(templar, conditions):
+    return all(templar.evaluate_conditional(c) for c in _listify(conditions))
+
+
+def run_check(ctx, index, check):
+    """The problems of one check (a list of messages)."""
+    if not isinstance(check, dict) or 'that' not in check:
+        raise AnsibleError('validate_inputs: checks[%d] must be a mapping with "that"' % index)
+    unknown = set(check) - CHECK_KEYS
+    if unknown:
+        raise AnsibleError('validate_inputs: checks[%d] has unknown keys %s' % (index, ', '.join(sorted(unknown))))
+    secret = bool(check.get('secret', False))
+    check_vars = check.get('vars') or {}
+    if not isinstance(check_vars, dict):
+        raise AnsibleError('validate_inputs: checks[%d].vars must be a mapping' % index)
+    problems = []
+    try:
+        # `when` and `loop` see the variables; the check's vars are rendered per item.
+        if not _all_true(ctx.base, check.get('when')):
+            return []
+        if 'loop' in check:
+            items = check['loop']
+            items = ctx.base.template(items) if isinstance(items, str) else items
+            extras = [{check.get('loop_var', 'item'): item} for item in _listify(items)]
+        else:
+            extras = [{}]
+        for extra in extras:
+            templar = ctx.for_check(check_vars, extra)
+            if not _all_true(templar, check['that']):
+                msg = check.get('msg') or 'checks[%d] failed: %s' % (index, ' and '.join(_listify(check['that'])))
+                problems.append(' '.join(str(templar.template(msg)).split()))
+    except Exception as exc:  # noqa: BLE001 - a bad input can make an expression itself fail (a string for a mapping)
+        problems.append(_unevaluated(check, secret, exc))
+    return problems
+
+
+def _unevaluated(check, secret, exc):
+    # The raw message (not templated: templating may be what failed) and, unless the check touches
+    # a secret, the first line of the error.
+    what = _raw(check.get('msg') or ' and '.join(_listify(check['that'])))
+    if secret:
+        return '%s (the check could not be evaluated; values not shown)' % what
+    return '%s (the check could not be evaluated: %s)' % (what, _first_line(exc))
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -76,68 +169,26 @@ class ActionModule(ActionBase):
             return value
         return super(ActionModule, cls).finalize_task_arg(name, value, templar, context)
 
-    def _templar_with(self, task_vars, extra):
-        """The action's templar when there is nothing to add, else one shared copy over task_vars + ``extra``
-        (one copy per task: making a templar costs more than evaluating most checks)."""
-        if not extra:
-            return self._templar
-        variables = dict(task_vars)
-        variables.update(extra)
-        if getattr(self, '_work_templar', None) is None:
-            self._work_templar = self._templar.copy_with_new_env(available_variables=variables)
-        else:
-            self._work_templar.available_variables = variables
-        return self._work_templar
+    def _spec_problems(self, templar, role_path, variables, given, entry):
+        options = load_spec_options(role_path, loader=self._loader, entry=entry)
+        subset = spec_subset(options, given)
+        values = templar.template(dict((k, variables[k]) for k in subset if k in variables))
+        return validate_spec(subset, values)
 
-    def _context(self, task_vars, check_vars, extra=None):
-        """A templar over task_vars + ``extra`` + the check's vars, each var rendered once, in order
-        (a var may use the ones before it), so an expression used by several conditions is computed once."""
-        extra = dict(extra or {})
-        for name, value in check_vars.items():
-            extra[name] = self._templar_with(task_vars, extra).template(value)
-        return self._templar_with(task_vars, extra)
+    def _load(self, path):
+        if not os.path.isfile(path):
+            return None
+        return self._loader.load_from_file(path, trusted_as_template=True)
 
-    def _all_true(self, templar, conditions):
-        return all(templar.evaluate_conditional(c) for c in _listify(conditions))
-
-    def _run_check(self, index, check, task_vars):
-        """The problems of one check (a list of messages)."""
-        if not isinstance(check, dict) or 'that' not in check:
-            raise AnsibleError('validate_inputs: checks[%d] must be a mapping with "that"' % index)
-        unknown = set(check) - CHECK_KEYS
-        if unknown:
-            raise AnsibleError('validate_inputs: checks[%d] has unknown keys %s' % (index, ', '.join(sorted(unknown))))
-        secret = bool(check.get('secret', False))
-        check_vars = check.get('vars') or {}
-        if not isinstance(check_vars, dict):
-            raise AnsibleError('validate_inputs: checks[%d].vars must be a mapping' % index)
-        problems = []
-        try:
-            # `when` and `loop` see the task's variables; the check's vars are rendered per item.
-            if not self._all_true(self._templar, check.get('when')):
-                return []
-            if 'loop' in check:
-                items = check['loop']
-                items = self._templar.template(items) if isinstance(items, str) else items
-                loop_var = check.get('loop_var', 'item')
-                extras = [{loop_var: item} for item in _listify(items)]
-            else:
-                extras = [{}]
-            for extra in extras:
-                # The shared templar: each context is used up before the next one is made.
-                ctx = self._context(task_vars, check_vars, extra)
-                if not self._all_true(ctx, check['that']):
-                    msg = check.get('msg') or 'checks[%d] failed: %s' % (index, ' and '.join(_listify(check['that'])))
-                    problems.append(' '.join(str(ctx.template(msg)).split()))
-        except Exception as exc:  # a bad input can make an expression itself fail (e.g. a string for a mapping)
-            # The raw message (not templated: templating may be what failed) and, unless the check
-            # touches a secret, the first line of the error.
-            what = _raw(check.get('msg') or ' and '.join(_listify(check['that'])))
-            if secret:
-                problems.append('%s (the check could not be evaluated; values not shown)' % what)
-            else:
-                problems.append('%s (the check could not be evaluated: %s)' % (what, _first_line(exc)))
-        return problems
+    def _role_variables(self, role_path, task_vars):
+        """A role's variables as Ansible gives them to its tasks: its defaults under the task's variables
+        (inventory, facts, extra vars), its vars over them (every role's vars are internal __ names)."""
+        variables = dict(self._load(os.path.join(role_path, 'defaults', 'main.yml')) or {})
+        variables.update(task_vars)
+        variables.update(self._load(os.path.join(role_path, 'vars', 'main.yml')) or {})
+        variables['role_path'] = role_path
+        variables['role_name'] = os.path.basename(role_path)
+        return variables
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -145,37 +196,59 @@ class ActionModule(ActionBase):
         del tmp
 
         args = self._task.args
-        unknown = set(args) - set(('role_path', 'checks', 'entry_point', 'fail'))
+        unknown = set(args) - set(('role_path', 'checks', 'entry_point', 'fail', 'roles'))
         if unknown:
             raise AnsibleError('validate_inputs: unknown options %s' % ', '.join(sorted(unknown)))
         role_path = args.get('role_path') or ''
         checks = args.get('checks') or []
-        if not isinstance(checks, list):
-            raise AnsibleError('validate_inputs: checks must be a list')
+        roles = args.get('roles') or []
+        entry = args.get('entry_point') or 'main'
+        if not isinstance(checks, list) or not isinstance(roles, list):
+            raise AnsibleError('validate_inputs: checks and roles must be lists')
+        if roles and (role_path or checks):
+            raise AnsibleError('validate_inputs: give roles, or role_path and checks, not both')
+
+        host = task_vars.get('inventory_hostname')
+        hostvars = task_vars.get('hostvars') or {}
+        given = set(hostvars[host].keys()) if host in hostvars else set(task_vars)
 
         problems = []
-        spec_errors = []
-        if role_path:
-            options = load_spec_options(role_path, loader=self._loader, entry=args.get('entry_point') or 'main')
-            host = task_vars.get('inventory_hostname')
-            hostvars = task_vars.get('hostvars') or {}
-            given = set(hostvars[host].keys()) if host in hostvars else set(task_vars)
-            subset = spec_subset(options, given)
-            values = self._templar.template(dict((k, task_vars[k]) for k in subset if k in task_vars))
-            spec_errors = validate_spec(subset, values)
-            problems.extend(spec_errors)
-        for index, check in enumerate(checks):
-            problems.extend(self._run_check(index, check, task_vars))
+        count = 0
+        if roles:
+            # Every role's preflight.yml validate_inputs task(s), evaluated here with the role's defaults
+            # and vars: one task per host for every role, instead of an include and a task per role.
+            for role in roles:
+                path = os.path.join(ROLES_DIR, str(role))
+                tasks_file = os.path.join(path, 'tasks', 'preflight.yml')
+                if not os.path.isfile(tasks_file):
+                    raise AnsibleError('validate_inputs: role %s has no tasks/preflight.yml under %s' % (role, ROLES_DIR))
+                variables = self._role_variables(path, task_vars)
+                ctx = _Context(self._templar.copy_with_new_env(available_variables=variables), variables)
+                found = []
+                for with_spec, role_checks in preflight_checks(self._load(tasks_file)):
+                    if with_spec:
+                        found.extend(self._spec_problems(ctx.base, path, variables, given, entry))
+                    for index, check in enumerate(role_checks):
+                        found.extend(run_check(ctx, index, check))
+                    count += len(role_checks)
+                problems.extend('%s: %s' % (role, p) for p in found)
+        else:
+            ctx = _Context(self._templar, task_vars)
+            if role_path:
+                problems.extend(self._spec_problems(self._templar, role_path, task_vars, given, entry))
+            for index, check in enumerate(checks):
+                problems.extend(run_check(ctx, index, check))
+            count = len(checks)
 
         result['changed'] = False
         result['problems'] = problems
-        result['checked'] = len(checks)
+        result['checked'] = count
         if problems and args.get('fail', True):
             role = os.path.basename(role_path.rstrip('/')) if role_path else ''
             result['failed'] = True
             result['msg'] = '%s%d bad input(s): %s' % (role + ': ' if role else '', len(problems), ' | '.join(problems))
         else:
-            result['msg'] = 'All %d checks passed' % len(checks) + (' and the argument spec' if role_path else '')
+            result['msg'] = 'All %d checks passed' % count + (' and the argument specs' if role_path or roles else '')
         return result
 
 

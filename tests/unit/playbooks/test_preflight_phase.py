@@ -71,6 +71,16 @@ def test_each_checked_role_validates_in_one_task_without_contacting_the_host():
                 assert 'loop' not in task, (role, task['name'])
 
 
+def test_one_task_per_host_validates_every_role():
+    play = next(p for p in _plays() if p['name'].startswith('Validate - every role'))
+    actions = [_action(t) for t in play['tasks']]
+    assert actions.count('selfhost.supabase.validate_inputs') == 1
+    assert 'ansible.builtin.include_role' not in actions
+    task = next(t for t in play['tasks'] if 'selfhost.supabase.validate_inputs' in t)
+    assert task['selfhost.supabase.validate_inputs'] == {'roles': '{{ __supabase_my_roles }}'}
+    assert task['vars'] == {'__supabase_preflight_only': True}
+
+
 def test_the_phase_runs_no_module_and_prints_its_duration():
     plays = _plays()
     for play in plays:

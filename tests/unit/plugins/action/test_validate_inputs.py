@@ -123,7 +123,8 @@ def run(tmp_path_factory):
         'demo_port': 'lots', 'demo_mode': 'c', 'secret_value': 'S3cr3tValue-xyz'}}}}))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, 'collections'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default', ANSIBLE_LOG_PATH='')
+               ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
+    env.pop('ANSIBLE_LOG_PATH', None)
     env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
     proc = subprocess.run(['ansible-playbook', '-i', str(base / 'hosts.yml'), str(base / 'play.yml')],
                           capture_output=True, text=True, env=env, cwd=str(base), timeout=300, check=False)
@@ -173,3 +174,26 @@ def test_fail_false_only_reports(run):
     result, _out = run
     assert not result['soft'].get('failed')
     assert result['soft']['problems'] == ['reported, not failed']
+
+
+def test_preflight_checks_finds_the_tasks_in_blocks():
+    tasks = [
+        {'name': 'a', 'ansible.builtin.setup': {}},
+        {'name': 'b', 'selfhost.supabase.validate_inputs': {'role_path': '{{ role_path }}', 'checks': [{'that': 'x'}]}},
+        {'name': 'c', 'block': [{'name': 'd', 'selfhost.supabase.validate_inputs': {'checks': [{'that': 'y'}, {'that': 'z'}]}}]},
+    ]
+    assert V.preflight_checks(tasks) == [(True, [{'that': 'x'}]), (False, [{'that': 'y'}, {'that': 'z'}])]
+    assert V.preflight_checks(None) == []
+
+
+def test_the_roles_option_finds_every_checked_role():
+    """What the validation phase's one task per host reads: each role's preflight validate_inputs task."""
+    import yaml
+    assert os.path.isdir(V.ROLES_DIR)
+    for role in ['host', 'docker', 'postgres', 'redis', 'minio', 'gotrue', 'postgrest', 'realtime', 'storage',
+                 'functions', 'meta', 'studio', 'kong', 'caddy']:
+        with open(os.path.join(V.ROLES_DIR, role, 'tasks', 'preflight.yml')) as handle:
+            found = V.preflight_checks(yaml.safe_load(handle))
+        assert len(found) == 1 and found[0][0] is True and len(found[0][1]) >= 1, role
+        for check in found[0][1]:
+            assert set(check) <= V.CHECK_KEYS and 'that' in check, (role, check)

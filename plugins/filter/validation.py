@@ -22,6 +22,7 @@ description:
     C(supabase_secret_rule) return lists of problems (or data) for C(playbooks/preflight.yml) and the roles' preflights.
 """
 
+import copy
 import difflib
 import os
 import re
@@ -232,17 +233,30 @@ def supabase_declared_options(specs):
     return sorted(names)
 
 
+_SPEC_CACHE = {}
+
+
+def _load_yaml(path):
+    """A YAML file, parsed once per process and mtime (the validation phase reads the specs many times)."""
+    import yaml  # PyYAML ships with ansible-core
+    info = os.stat(path)
+    key = (path, info.st_mtime_ns, info.st_size)
+    if key not in _SPEC_CACHE:
+        loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+        with open(path, 'rb') as handle:
+            _SPEC_CACHE[key] = yaml.load(handle, Loader=loader) or {}  # nosec B506 - a safe loader
+    return copy.deepcopy(_SPEC_CACHE[key])
+
+
 def supabase_role_specs(roles_dir):
     """{role name: parsed meta/argument_specs.yml} of every role directory under ``roles_dir``."""
-    import yaml  # PyYAML ships with ansible-core
     out = {}
     if not os.path.isdir(roles_dir):
         raise AnsibleFilterError('supabase_role_specs: %s is not a directory' % roles_dir)
     for name in sorted(os.listdir(roles_dir)):
         path = os.path.join(roles_dir, name, 'meta', 'argument_specs.yml')
         if os.path.isfile(path):
-            with open(path, 'rb') as handle:
-                out[name] = yaml.safe_load(handle) or {}
+            out[name] = _load_yaml(path)
     return out
 
 

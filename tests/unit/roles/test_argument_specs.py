@@ -197,3 +197,44 @@ def test_rejects_type_mismatch_undeclared_and_missing_description(tmp_path):
     assert 'x_nodoc: no description' in found
     assert 'x_extra: in defaults/main.yml but not in the spec' in found
     assert any(p.startswith('x_gone: the spec states a default') for p in found), found
+
+
+ROW = re.compile(r'^\|\s*`([a-z_][a-z0-9_]*)`')
+
+
+def readme_problems(role, root=ROOT):
+    """A role README points to ansible-doc for its inputs and keeps no copy of them (copies drifted)."""
+    with open(os.path.join(root, 'roles', role, 'README.md'), encoding='utf-8') as handle:
+        text = handle.read()
+    out = []
+    if 'ansible-doc -t role selfhost.supabase.%s' % role not in text:
+        out.append('README.md does not point to ansible-doc -t role selfhost.supabase.%s' % role)
+    options = spec_options(role, root)
+    header = ''
+    for line in text.splitlines():
+        if not line.startswith('|'):
+            header = ''
+            continue
+        if not header:
+            header = line.lower()  # the first row of a table
+            continue
+        match = ROW.match(line)
+        # A table with a type or default column copies the spec (the secrets role's table of secret rules does not).
+        if match and match.group(1) in options and ('default' in header or 'type' in header):
+            out.append('README.md has a table row for the input %s (the spec is the one list)' % match.group(1))
+    return out
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_readme_points_to_ansible_doc(role):
+    found = readme_problems(role)
+    assert not found, '\n'.join(found)
+
+
+def test_readme_check_rejects_a_variable_table(tmp_path):
+    root = _write(tmp_path, 'kong', {'kong_upstreams': {'type': 'dict', 'description': 'Upstream URLs.'}}, {})
+    (tmp_path / 'roles' / 'kong' / 'README.md').write_text(
+        'ansible-doc -t role selfhost.supabase.kong\n\n| name | type | default | description |\n| --- | --- | --- | --- |\n'
+        '| `kong_upstreams` | dict | `{auth: http:/` | ... |\n')
+    assert readme_problems('kong', root) == [
+        'README.md has a table row for the input kong_upstreams (the spec is the one list)']

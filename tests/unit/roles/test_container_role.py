@@ -204,3 +204,34 @@ def test_every_caller_outside_the_service_roles_names_itself():
                         assert (task.get('vars') or {}).get('__container_caller'), \
                             '%s includes the container role without __container_caller' % rel
     assert found >= 13, found
+
+
+def test_functions_tree_hash_recreates_only_on_change(world, tmp_path):
+    """The functions role hashes its tree with find + tree_digest: the restart token (in the config-hash label)
+    changes when a function changes and only then; files deleted at the source leave the host folder."""
+    source = tmp_path / 'src'
+    (source / 'hello').mkdir(parents=True)
+    (source / 'hello' / 'index.ts').write_text('export default () => new Response("1")\n')
+    (source / 'gone').mkdir()
+    (source / 'gone' / 'index.ts').write_text('\n')
+    host_dir = tmp_path / 'host'
+    extra = {'functions_source_dir': str(source), 'functions_dir': str(host_dir),
+             'supabase_anon_key': 'unit.anon.key', 'supabase_service_role_key': 'unit.service.key'}
+    tasks = [include('selfhost.supabase.functions', tasks_from='config'),
+             include('selfhost.supabase.functions', tasks_from='container')]
+
+    def label():
+        proc, calls = run(world, tasks, extra)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+        assert len(calls) == 1, calls
+        assert calls[0]['volumes'] == ['%s:/home/deno/functions:ro' % host_dir]
+        return calls[0]['labels']['com.supabase.selfhost.config-hash']
+
+    first = label()
+    assert (host_dir / 'main' / 'index.ts').exists()  # the role's router joins a tree without `main`
+    assert (host_dir / 'gone' / 'index.ts').exists()
+    assert label() == first
+    (source / 'hello' / 'index.ts').write_text('export default () => new Response("2")\n')
+    (source / 'gone' / 'index.ts').unlink()
+    assert label() != first
+    assert not (host_dir / 'gone' / 'index.ts').exists()

@@ -129,6 +129,11 @@ def problems(role, root=ROOT):
             if 'default' in option and not templated(defs[name]) and option['default'] != defs[name]:
                 out.append('%s: spec default %r differs from defaults/main.yml %r' % (name, option['default'], defs[name]))
     out.extend(shared_description_problems(role, options))
+    for name, option in options.items():
+        # ansible-doc ends C(...) at the first ")": C(x | default(y)) renders as "x | default(y".
+        for markup in re.findall(r'\b[CVIOPLEMBU]\((?:[^()]|\([^()]*\))*\)', description_text(option)):
+            if '(' in markup[2:-1]:
+                out.append('%s: %s nests parentheses, which ansible-doc cuts at the first ")"' % (name, markup))
     return out
 
 
@@ -181,6 +186,12 @@ def test_rejects_a_description_shared_by_one_group_of_different_subjects(tmp_pat
     }
     root = _write(tmp_path, 'storage', spec, {'storage_file_size_limit': 1, 'storage_region': 'local'})
     assert any('storage_file_size_limit, storage_region share' in p for p in problems('storage', root))
+
+
+def test_rejects_nested_parentheses_in_markup(tmp_path):
+    spec = {'kong_config_dir': {'type': 'str', 'description': 'Config. Default: C(supabase_base_dir | default(/opt/supabase)/kong).'}}
+    root = _write(tmp_path, 'kong', spec, {})
+    assert any('nests parentheses' in p for p in problems('kong', root))
 
 
 def test_rejects_type_mismatch_undeclared_and_missing_description(tmp_path):

@@ -13,6 +13,7 @@ description:
   - Takes the registered result of M(ansible.builtin.find) run with C(get_checksum=true) (a single result, or
     the result of a loop over several roots) and returns one SHA-256 hex digest over every file's path relative
     to the root it was found under and its checksum, in a stable order.
+  - Its companion P(selfhost.supabase.tree_files#filter) lists the relative paths.
   - The digest changes when a file is added, removed, renamed or changed, and does not depend on the order
     find listed the files in or on where the tree lies (only the paths below each root count).
 options:
@@ -83,21 +84,6 @@ def tree_digest(found, roots):
     return digest.hexdigest()
 
 
-def tree_files(found, roots):
-    """Sorted paths of every file, relative to the root it was found under (duplicates once)."""
-    if isinstance(roots, str):
-        roots = [roots]
-    results = found['results'] if 'results' in found else [found]
-    if len(results) != len(roots):
-        raise AnsibleFilterError('tree_files: %d find results for %d roots' % (len(results), len(roots)))
-    out = set()
-    for result, root in zip(results, roots):
-        base = posixpath.normpath(str(root))
-        for item in _files(result):
-            out.add(posixpath.relpath(item['path'], base))
-    return sorted(out)
-
-
 class FilterModule(object):
     def filters(self):
-        return {'tree_digest': tree_digest, 'tree_files': tree_files}
+        return {'tree_digest': tree_digest}

@@ -1,4 +1,4 @@
-"""tree_digest / tree_files over real ansible.builtin.find results (the module run in-process on a tmp tree)."""
+"""tree_digest / tree_files over find results: built in Python from a tmp tree, and from the real ansible.builtin.find."""
 import hashlib
 import json
 import os
@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.supabase.plugins.filter.tree_digest import tree_digest, tree_files
+from ansible_collections.selfhost.supabase.plugins.filter.tree_digest import tree_digest
+from ansible_collections.selfhost.supabase.plugins.filter.tree_files import tree_files
 
 
 def sha256(path):

@@ -54,6 +54,15 @@ def playbook(name, *extra, expect_ok=True):
     return proc.stdout
 
 
+def test_resources_reach_the_container(host):
+    """postgres_resources in the inventory: cpus 1.5, memory 2g, memory_reservation 1g, cpu_shares 2048."""
+    config = json.loads(host.check_output("docker inspect --format '{{json .HostConfig}}' %s" % CONTAINER))
+    assert config["NanoCpus"] == 1500000000, config["NanoCpus"]
+    assert config["Memory"] == 2 * 1024 ** 3, config["Memory"]
+    assert config["MemoryReservation"] == 1024 ** 3, config["MemoryReservation"]
+    assert config["CpuShares"] == 2048, config["CpuShares"]
+
+
 def test_container_runs_the_offline_postgres_15(host):
     assert host.check_output("docker inspect --format '{{.State.Health.Status}}' %s" % CONTAINER) == "healthy"
     assert psql(host, "SHOW server_version_num").stdout.strip().startswith("15")

@@ -10,45 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r'''
-name: backup_metrics
-short_description: Backup status metrics (Prometheus textfile format)
-description:
-  - Renders the backup status as Prometheus text, with the last successful full and differential backup per
-    pgBackRest repository (time and size), the last archived WAL segment, the newest logical set and the last run.
-  - C(pgbackrest_latest) (same file) returns, per repository and backup type, the newest backup.
-options:
-  _input:
-    description: The output of C(pgbackrest info --output=json) (a string or the parsed list).
-    type: raw
-    required: true
-  logical:
-    description: The newest logical set as a dict with C(time) (epoch seconds) and C(size) (bytes), or none.
-    type: dict
-  last_archived:
-    description: Epoch seconds of the last archived WAL segment (pg_stat_archiver.last_archived_time), or none.
-    type: int
-  last_run_ok:
-    description: Whether the run that writes the metrics succeeded.
-    type: bool
-  now:
-    description: Epoch seconds of the run.
-    type: int
-'''
-
-EXAMPLES = r'''
-- name: Metrics from a pgbackrest info
-  ansible.builtin.copy:
-    content: "{{ info.stdout | selfhost.supabase.backup_metrics(last_run_ok=true, now=0) }}"
-    dest: /var/lib/prometheus/node-exporter/supabase_backup.prom
-    mode: "0644"
-'''
-
-RETURN = r'''
-_value:
-  description: Prometheus text exposition, one HELP/TYPE block per metric, ending in a newline.
-  type: str
-'''
+# No DOCUMENTATION here: ansible-doc would show it for every filter of this file.
+# Each filter has its own sidecar, plugins/filter/<filter name>.yml.
 
 import argparse
 import json
@@ -72,12 +35,10 @@ METRICS = (
     ('supabase_backup_logical_last_size_bytes', 'Size of the newest logical set.'),
 )
 
-
 def _info(info):
     if isinstance(info, str):
         info = json.loads(info or '[]')
     return info or []
-
 
 def pgbackrest_latest(info):
     """{(repo, type): backup} for the newest backup of each type in each repository."""
@@ -89,14 +50,11 @@ def pgbackrest_latest(info):
                 out[key] = backup
     return out
 
-
 def has_full(info):
     return any(kind == 'full' for _, kind in pgbackrest_latest(info))
 
-
 def _value(value):
     return repr(float(value)) if isinstance(value, float) else str(int(value))
-
 
 def backup_metrics(info, logical=None, last_archived=None, last_run_ok=True, now=None):
     samples = {name: [] for name, _ in METRICS}
@@ -128,7 +86,6 @@ def backup_metrics(info, logical=None, last_archived=None, last_run_ok=True, now
         lines.extend('%s%s %s' % (name, labels, _value(value)) for labels, value in samples[name])
     return '\n'.join(lines) + '\n'
 
-
 def newest_logical(backup_dir):
     """time (mtime of the set's SHA256SUMS) and size of the newest complete logical set, or None."""
     try:
@@ -143,13 +100,11 @@ def newest_logical(backup_dir):
             return {'time': int(os.path.getmtime(manifest)), 'size': size}
     return None
 
-
 class FilterModule(object):
     """Backup status filters."""
 
     def filters(self):
         return {'backup_metrics': backup_metrics, 'pgbackrest_latest': pgbackrest_latest}
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Backup status (selfhost.supabase).')
@@ -173,7 +128,6 @@ def main(argv=None):
         return 0 if has_full(sys.stdin.read()) else 1
     parser.print_help()
     return 2
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -20,48 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r'''
-name: calendar_keep
-short_description: Which backup sets survive a daily / weekly / monthly retention
-description:
-  - Given backup sets with a time, returns the names of the sets to keep under a calendar retention
-    (newest set of each of the I(daily) newest days, I(weekly) newest ISO weeks and I(monthly) newest months).
-  - Companion filters in this file are C(calendar_drop) (the complement) and C(pgbackrest_expire)
-    (which pgBackRest backup labels to expire, keeping the full backup each kept differential needs).
-  - The file also runs as a command on hosts (C(python3 retention.py --help)).
-options:
-  _input:
-    description: List of sets, each a dict with C(name) and C(time) (epoch seconds or C(YYYYmmddTHHMMSSZ)), or a
-      set name starting with C(YYYYmmddTHHMMSSZ).
-    type: list
-    elements: raw
-    required: true
-  daily:
-    description: Days kept.
-    type: int
-    default: 7
-  weekly:
-    description: ISO weeks kept.
-    type: int
-    default: 4
-  monthly:
-    description: Months kept.
-    type: int
-    default: 12
-'''
-
-EXAMPLES = r'''
-- name: Sets to remove
-  ansible.builtin.debug:
-    msg: "{{ ['20261101T031500Z-daily', '20261102T031500Z-daily'] | selfhost.supabase.calendar_drop(daily=1, weekly=0, monthly=0) }}"
-'''
-
-RETURN = r'''
-_value:
-  description: Names of the sets kept (calendar_keep) or dropped (calendar_drop), newest first.
-  type: list
-  elements: str
-'''
+# No DOCUMENTATION here: ansible-doc would show it for every filter of this file.
+# Each filter has its own sidecar, plugins/filter/<filter name>.yml.
 
 import argparse
 import datetime
@@ -71,7 +31,6 @@ import re
 import sys
 
 _STAMP = re.compile(r'^(\d{8})[T-](\d{6})')
-
 
 def _utc(value):
     """A datetime (UTC) from epoch seconds, a datetime, or a name starting with YYYYmmddTHHMMSS(Z)."""
@@ -85,7 +44,6 @@ def _utc(value):
     return datetime.datetime.strptime(match.group(1) + match.group(2), '%Y%m%d%H%M%S').replace(
         tzinfo=datetime.timezone.utc)
 
-
 def _normalise(sets):
     out = []
     for item in sets:
@@ -97,7 +55,6 @@ def _normalise(sets):
     out.sort(reverse=True)
     return out
 
-
 def _count(value, what):
     try:
         number = int(value)
@@ -106,7 +63,6 @@ def _count(value, what):
     if number < 0:
         raise ValueError('%s must be 0 or more, got %r' % (what, value))
     return number
-
 
 def calendar_keep(sets, daily=7, weekly=4, monthly=12):
     """Names of the sets that survive, newest first."""
@@ -129,12 +85,10 @@ def calendar_keep(sets, daily=7, weekly=4, monthly=12):
             keep.add(name)
     return [name for _, name in ordered if name in keep]
 
-
 def calendar_drop(sets, daily=7, weekly=4, monthly=12):
     """Names of the sets that do not survive, newest first."""
     keep = set(calendar_keep(sets, daily, weekly, monthly))
     return [name for _, name in _normalise(sets) if name not in keep]
-
 
 def pgbackrest_expire(info, daily=7, weekly=4, monthly=12):
     """Labels to expire per repository from `pgbackrest info --output=json`.
@@ -166,7 +120,6 @@ def pgbackrest_expire(info, daily=7, weekly=4, monthly=12):
             out.extend({'repo': repo, 'label': label} for label in drop)
     return out
 
-
 class FilterModule(object):
     """Calendar retention filters."""
 
@@ -176,7 +129,6 @@ class FilterModule(object):
             'calendar_drop': calendar_drop,
             'pgbackrest_expire': pgbackrest_expire,
         }
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Calendar retention for backup sets (selfhost.supabase).')
@@ -200,7 +152,6 @@ def main(argv=None):
         parser.print_help()
         return 2
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -13,21 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: secrets_fast
-short_description: Controller-side helpers of the selfhost.supabase secrets role
-description:
-  - >-
-    C(supabase_controller_file(path)) returns C({exists, mode, content}) of a file on the controller:
-    C(mode) an octal string such as C(0600), C(content) the text, empty when the file is missing.
-  - >-
-    C(supabase_jwt_verification(keys, secret)) verifies C({anon: token, service_role: token}) against
-    the HS256 JWT secret and returns C({role: {ok, errors}}) as the jwt_keys module's C(verification);
-    error texts never hold a token or the secret.
-  - >-
-    C(supabase_jwt_generate(secret, length=48, issuer=supabase, expiry_years=10)) returns
-    C({secret, anon_key, service_role_key}), a new secret when C(secret) is empty, and both API keys signed with it.
-"""
+# No DOCUMENTATION here: ansible-doc would show a module-level one for every filter of this file.
+# Each filter has its own sidecar, plugins/filter/<filter name>.yml.
 
 import os
 import stat

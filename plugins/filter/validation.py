@@ -13,14 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: validation
-short_description: Rules of the selfhost.supabase validation phase
-description:
-  - C(supabase_secret_problems), C(supabase_url_problems), C(supabase_inventory_problems),
-    C(supabase_port_problems), C(supabase_unknown_variables), C(supabase_declared_options) and
-    C(supabase_secret_rule) return lists of problems (or data) for C(playbooks/preflight.yml) and the roles' preflights.
-"""
+# No DOCUMENTATION here: ansible-doc would show a module-level one for every filter of this file.
+# Each filter has its own sidecar, plugins/filter/<filter name>.yml.
 
 import copy
 import difflib

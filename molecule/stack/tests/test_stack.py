@@ -16,6 +16,8 @@ SITE = "supabase.test"
 CURL = f"curl -sS -k --http2 --resolve {SITE}:443:127.0.0.1 --resolve {SITE}:80:127.0.0.1"
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
+# molecule.yml renames GoTrue's container (gotrue_container_name in group_vars).
+AUTH = "supabase-auth-renamed"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def _request(host, args):
 
 def test_every_container_running(host):
     names = host.check_output("docker ps --format '{{.Names}}'").split()
-    for name in ["supabase-db", "supabase-redis", "supabase-kong", "supabase-auth", "supabase-rest",
+    for name in ["supabase-db", "supabase-redis", "supabase-kong", AUTH, "supabase-rest",
                  "supabase-realtime", "supabase-storage", "supabase-meta", "supabase-studio",
                  "supabase-edge-functions", "supabase-caddy"]:
         assert name in names, f"{name} not running: {names}"
@@ -164,16 +166,16 @@ def test_gotrue_down_keeps_kong_in_rotation(host, secrets):
     """Caddy checks Kong on its status endpoint, not through one backend: with GoTrue stopped for two
     health intervals, REST still answers through Caddy (with /auth/v1/health as the check, every Kong
     node would leave the pool and this request would get 502/503)."""
-    host.check_output("docker stop supabase-auth")
+    host.check_output(f"docker stop {AUTH}")
     try:
         time.sleep(22)  # caddy_health_interval (10 s) twice, and a little
         status, _, _ = _request(host, f"-H 'apikey: {secrets['supabase_anon_key']}' https://{SITE}/rest/v1/")
         assert status == 200, f"/rest/v1/ through Caddy answered {status} with GoTrue stopped"
     finally:
-        host.check_output("docker start supabase-auth")
+        host.check_output(f"docker start {AUTH}")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            state = host.check_output("docker inspect -f '{{.State.Health.Status}}' supabase-auth")
+            state = host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {AUTH}")
             if state == "healthy":
                 break
             time.sleep(2)

@@ -22,6 +22,8 @@ SITE = "supabase.test"
 CURL = f"curl -sS -k --resolve {SITE}:443:127.0.0.1"
 EPHEMERAL = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
+# molecule.yml renames GoTrue's container (gotrue_container_name in group_vars).
+AUTH = "supabase-auth-renamed"
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # (request path, auth, component, path the component receives): ../shared/reference/gateway-routes.md
@@ -165,7 +167,7 @@ def test_broken_wiring_fails_naming_component_and_reason(broken, case, component
 def test_stack_is_still_healthy_after_the_broken_cases(host, broken):
     names = host.check_output("docker ps -a --format '{{.Names}}'").split()
     assert not [n for n in names if n.startswith("wiring-broken-")], names
-    for name in ("supabase-storage", "supabase-rest", "supabase-auth", "supabase-edge-functions"):
+    for name in ("supabase-storage", "supabase-rest", AUTH, "supabase-edge-functions"):
         state = json.loads(host.check_output(f"docker inspect {name}"))[0]["State"]
         assert state["Running"] and state.get("Health", {}).get("Status", "healthy") == "healthy", (name, state)
 

@@ -149,11 +149,22 @@ def supabase_image_floating(image, digest=''):
     return ''
 
 
+def _spec_options(spec):
+    """The options of a parsed meta/argument_specs.yml (every entry point), or of a plain options dict."""
+    spec = spec or {}
+    if 'argument_specs' not in spec:
+        return spec
+    out = {}
+    for entry in (spec.get('argument_specs') or {}).values():
+        out.update((entry or {}).get('options') or {})
+    return out
+
+
 def _image_options(specs):
     """Image variables the roles declare: {variable: default or None}."""
     out = {}
     for spec in specs or []:
-        for name, option in (spec or {}).items():
+        for name, option in _spec_options(spec).items():
             if name.endswith('_image') and name not in NOT_INPUTS and (option or {}).get('type', 'str') == 'str':
                 default = (option or {}).get('default')
                 out[name] = default if isinstance(default, str) and '{{' not in default else None

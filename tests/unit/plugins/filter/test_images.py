@@ -131,6 +131,11 @@ def test_problems_refuse_a_bad_registry_prefix_and_malformed_images():
     assert im.supabase_image_problems({'supabase_image_registry': '127.0.0.1:5000'}) == []
 
 
+def test_spec_documents_are_read_like_option_dicts():
+    doc = {'argument_specs': {'main': {'options': {'redis_image': {'type': 'str', 'default': 'redis:7-alpine'}}}}}
+    assert len(im.supabase_image_problems({}, [doc])) == 1
+
+
 def test_problems_check_the_spec_defaults_and_tag_inputs():
     specs = [{'redis_image': {'type': 'str', 'default': 'redis:7-alpine'},
               'minio_image': {'type': 'str', 'description': 'defaults to minio/minio:{{ minio_version }}'},
@@ -160,14 +165,18 @@ def test_every_role_default_image_is_pinned():
     assert {'redis_image', 'caddy_image', 'kong_image', 'postgres_image', 'storage_imgproxy_image'} <= set(images)
     images['minio_image'] = images['minio_image'].replace('{{ minio_version }}', defaults['minio_version'])
     specs = list(v.supabase_role_specs(ROLES).values())
+    assert len(im._image_options(specs)) >= 15
     assert im.supabase_image_problems(images, specs) == []
+    assert im.supabase_image_problems({}, specs) == []  # the spec defaults too
 
 
 def test_every_image_input_has_a_digest_input_and_is_composed():
     """Each role image variable: a <variable>_digest default and spec entry, and the role runs the composed one."""
     defaults = _role_defaults()
     specs = v.supabase_role_specs(ROLES)
-    for role, options in specs.items():
+    checked = []
+    for role, spec in specs.items():
+        options = im._spec_options(spec)
         for name in options:
             if not name.endswith('_image') or name in im.NOT_INPUTS or name == 'postgres_pgbackrest_image':
                 continue
@@ -178,6 +187,8 @@ def test_every_image_input_has_a_digest_input_and_is_composed():
                 role_vars = f.read()
             assert ("%s | selfhost.supabase.supabase_image_ref(supabase_image_registry | default(''), %s_digest)"
                     % (name, name)) in role_vars, (role, name)
+            checked.append(name)
+    assert len(checked) >= 14, checked
 
 
 def test_the_offline_image_set_passes_without_the_opt_out():

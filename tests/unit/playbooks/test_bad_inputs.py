@@ -139,6 +139,18 @@ RUNS = [
         ('redis-port-text', None, {'db1': {'redis_port': 'abc'}}, ["db1: redis_port is 'abc'"]),
         ('meta-port-negative', None, {'app2': {'meta_port': -1}}, ['app2: meta_port is -1']),
     ]),
+    # --- image references (plugins/filter/images.py): floating tags, digests, the registry prefix; one message
+    ('images', None, {}, [
+        ('redis-7-alpine', None, {'db1': {'redis_image': 'redis:7-alpine'}},
+         ['db1: redis_image: redis:7-alpine uses a floating tag', 'redis_image_digest']),
+        ('caddy-2-alpine', None, {'edge1': {'caddy_image': 'caddy:2-alpine'}}, ['edge1: caddy_image: caddy:2-alpine']),
+        ('gotrue-latest', None, {'app1': {'gotrue_image': 'supabase/gotrue:latest'}}, ['app1: gotrue_image: supabase/gotrue:latest']),
+        ('kong-no-tag', None, {'app2': {'kong_image': 'kong'}}, ['app2: kong_image: kong uses a floating tag, no tag']),
+        ('minio-version-latest', None, {'db1': {'minio_version': 'latest'}}, ['db1: minio_version: minio/minio:latest']),
+        ('digest-malformed', None, {'app1': {'meta_image_digest': 'sha256:1234'}}, ['app1: meta_image_digest ']),
+        ('registry-with-scheme', None, {'all': {'supabase_image_registry': 'https://mirror.example.com'}},
+         ["supabase_image_registry 'https://mirror.example.com' is not a registry prefix"]),
+    ]),
     # --- unknown variables, supabase_strict_variables: true
     ('unknown', None, {}, [
         ('typo-postgres-max-conections', None, {'all': {'postgres_max_conections': 200}},

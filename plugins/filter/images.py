@@ -8,51 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: supabase_image_ref
-short_description: The image reference a role runs, through the registry mirror and with its digest
-description:
-  - Composes the reference of an image from the role's image variable, the stack-wide registry prefix
-    C(supabase_image_registry) and the role's C(<variable>_digest).
-  - With an empty prefix the image is left as written (its own registry, Docker Hub when it names none).
-  - With a prefix the image's registry is replaced the way Docker reads a reference. The first part of the
-    name is a registry when it holds a dot or a colon or is C(localhost); otherwise the image is on Docker
-    Hub, whose one-part names are C(library/<name>). So C(redis:7.2.3-alpine) becomes
-    C(mirror:5000/library/redis:7.2.3-alpine), C(supabase/gotrue:v2.99.0) becomes
-    C(mirror:5000/supabase/gotrue:v2.99.0) and C(quay.io/org/app:1.2.3) becomes C(mirror:5000/org/app:1.2.3).
-  - A digest (C(sha256:) and 64 hex digits) pins the image whatever its tag: the reference becomes
-    C(name@sha256:...) (the tag is left out, Docker ignores it beside a digest). One written in the image
-    itself is kept unless a digest is given.
-  - Other filters in this file are C(supabase_image_parse), C(supabase_image_floating) and
-    C(supabase_image_problems) (the validation phase's rule, see playbooks/preflight.yml).
-positional: registry, digest
-options:
-  _input:
-    description: The image as the operator wrote it, e.g. C(redis:7.2.3-alpine).
-    type: str
-    required: true
-  registry:
-    description: Registry prefix (host, host:port, optionally a path); empty keeps the image's own registry.
-    type: str
-    default: ""
-  digest:
-    description: Digest to pin, C(sha256:<64 hex>); empty keeps the digest written in the image, if any.
-    type: str
-    default: ""
-"""
-
-EXAMPLES = r"""
-- name: The reference the redis role runs
-  ansible.builtin.debug:
-    msg: "{{ redis_image | selfhost.supabase.supabase_image_ref(supabase_image_registry | default(''), redis_image_digest) }}"
-  # redis:7.2.3-alpine, registry 127.0.0.1:5000 -> 127.0.0.1:5000/library/redis:7.2.3-alpine
-"""
-
-RETURN = r"""
-_value:
-  description: The image reference to pull and run.
-  type: str
-"""
+# Each filter is documented in plugins/filter/<name>.yml (a file-level DOCUMENTATION here would
+# shadow them in ansible-doc).
 
 import re
 

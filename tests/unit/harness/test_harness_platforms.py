@@ -34,6 +34,19 @@ def test_defaults_not_mutated_between_platforms():
     assert DEFAULTS["img:1"]["capabilities"] == ["CHOWN"]
 
 
+def test_an_image_entry_extends_its_base():
+    defaults = dict(DEFAULTS, **{"img:2": {"base": "img:1", "volumes": ["/a", "/b"]}})
+    out = harness.harness_platforms({"platforms": [{"name": "p", "image": "img:2"}]}, defaults)
+    assert out["platforms"] == [{"name": "p", "image": "img:2", "command": "/sbin/init", "volumes": ["/a", "/b"],
+                                 "capabilities": ["CHOWN"]}]
+
+
+def test_base_loop_refused():
+    with pytest.raises(ValueError, match="loop"):
+        harness.harness_platforms({"platforms": [{"name": "p", "image": "a"}]},
+                                  {"a": {"base": "b"}, "b": {"base": "a"}})
+
+
 def test_unknown_image_left_as_it_is():
     assert harness.harness_platforms({"platforms": [{"name": "p", "image": "other"}]}, DEFAULTS)["platforms"] == [
         {"name": "p", "image": "other"}]
@@ -62,3 +75,4 @@ def test_every_scenario_platform_has_shared_defaults_and_no_pasted_block(path):
         assert "capabilities" not in platform, f"{path}: {platform['name']} repeats the capability list"
         merged = harness.harness_platforms(scenario, defaults)["platforms"]
         assert all("--privileged" not in str(p) and not p.get("privileged") for p in merged)
+        assert all(p.get("capabilities") and "base" not in p for p in merged)

@@ -68,8 +68,19 @@ def test_caddy_config_files_private(host):
 
 
 def test_caddy_publishes_only_the_edge_ports(host):
-    ports = host.check_output("docker port supabase-caddy")
-    assert sorted(p.split(" -> ")[0] for p in ports.splitlines()) == ["443/tcp", "80/tcp"]
+    """80 and 443 on every address; anything else (the metrics port, caddy_metrics_address) only on the private
+    address."""
+    private = host.ansible.get_variables()["supabase_private_address"]
+    public, other = set(), []
+    for line in host.check_output("docker port supabase-caddy").splitlines():
+        port, _, bound = line.partition(" -> ")
+        address = bound.rsplit(":", 1)[0].strip("[]")
+        if address in ("0.0.0.0", "::"):
+            public.add(port)
+        else:
+            other.append((port, address))
+    assert public == {"80/tcp", "443/tcp"}, public
+    assert all(address == private for _, address in other), other
 
 
 def test_caddy_json_access_log_without_api_keys(host):

@@ -146,7 +146,12 @@ def _active_alerts(prom, name):
 
 
 def test_stopped_container_fires_its_alert_and_resolves(prom, stack):
-    assert not _active_alerts(prom, "RedisDown"), "RedisDown already firing before the test"
+    # A Redis restart earlier in the run (or the first scrapes) may still be resolving: wait for a clean start.
+    clear, _ = wait_for(lambda: not _active_alerts(prom, "RedisDown"), 90, 2)
+    if not clear:
+        print("redis_up:", query(prom, "redis_up"))
+        print(stack.run("journalctl --no-pager -n 20 -u prometheus-redis-exporter").stdout)
+    assert clear, "RedisDown still firing 90 s before the test stops anything (redis_up above)"
     limit = ALERT_FOR + 2 * SCRAPE_INTERVAL
     stack.check_output("docker stop supabase-redis")
     try:
@@ -166,7 +171,10 @@ def test_stopped_container_fires_its_alert_and_resolves(prom, stack):
 
 def test_container_log_line_reaches_the_monitor_journal(prom, stack):
     marker = f"selfhost-monitor-journal-test-{uuid.uuid4().hex[:12]}"
-    stack.check_output(f"docker exec supabase-kong sh -c 'echo {marker} > /proc/1/fd/1'")
+    # Written to the container's stdout as its own process user (root without CAP_SYS_PTRACE may not open
+    # another user's /proc/1/fd/1).
+    uid = stack.check_output("docker exec supabase-kong stat -c %u /proc/1").strip()
+    stack.check_output(f"docker exec -u {uid} supabase-kong sh -c 'echo {marker} > /proc/1/fd/1'")
     # Found locally (journald log driver) ...
     local, _ = wait_for(lambda: marker in stack.run(
         "journalctl --no-pager -o cat CONTAINER_NAME=supabase-kong --since -5min").stdout, 20, 1)
@@ -210,6 +218,10 @@ def test_no_secret_in_logs(secrets, prom, stack):
     with open(os.path.join(EPHEMERAL, "ansible.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
     assert log, "empty ansible.log"
+    # The scenario's own runs, up to the verifier: testinfra's ansible backend lists the inventory
+    # (ansible-inventory --list, whose JSON holds "_meta") and the log records that dump of the test inventory,
+    # where the webhook token is written in plain text by this scenario, not by a role.
+    log = log.split('"_meta"')[0]
     leaked = [name for name, v in values.items() if v in log]
     assert not leaked, f"secret values in the ansible log: {leaked}"
     for h, units in [(stack, ["prometheus-node-exporter", "prometheus-postgres-exporter", "prometheus-redis-exporter",

@@ -50,36 +50,23 @@ _value:
 '''
 
 import hashlib
-import posixpath
 
 from ansible.errors import AnsibleFilterError
-
-
-def _files(result):
-    if 'files' not in result:
-        raise AnsibleFilterError('tree_digest: a find result has no "files" (was find skipped?)')
-    return result['files']
+from ansible_collections.selfhost.supabase.plugins.module_utils.find_tree import find_tree_entries
 
 
 def tree_digest(found, roots):
-    if isinstance(roots, str):
-        roots = [roots]
-    results = found['results'] if 'results' in found else [found]
-    if len(results) != len(roots):
-        raise AnsibleFilterError('tree_digest: %d find results for %d roots' % (len(results), len(roots)))
+    entries = {}
+    for index, base, rel, item in find_tree_entries(found, roots, 'tree_digest'):
+        if 'checksum' not in item:
+            raise AnsibleFilterError('tree_digest: %s has no checksum (run find with get_checksum: true)' % item.get('path'))
+        if rel.startswith('../'):
+            raise AnsibleFilterError('tree_digest: %s is not under %s' % (item['path'], base))
+        entries.setdefault(index, []).append('%s\0%s\n' % (rel, item['checksum']))
     digest = hashlib.sha256()
-    for index, (result, root) in enumerate(zip(results, roots)):
-        base = posixpath.normpath(str(root))
-        lines = []
-        for item in _files(result):
-            if 'checksum' not in item:
-                raise AnsibleFilterError('tree_digest: %s has no checksum (run find with get_checksum: true)' % item.get('path'))
-            rel = posixpath.relpath(item['path'], base)
-            if rel.startswith('../'):
-                raise AnsibleFilterError('tree_digest: %s is not under %s' % (item['path'], base))
-            lines.append('%s\0%s\n' % (rel, item['checksum']))
+    for index in range(len([roots] if isinstance(roots, str) else roots)):
         digest.update(('root %d\n' % index).encode())
-        for line in sorted(lines):
+        for line in sorted(entries.get(index, [])):
             digest.update(line.encode('utf-8', 'surrogateescape'))
     return digest.hexdigest()
 

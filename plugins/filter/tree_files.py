@@ -39,26 +39,12 @@ _value:
   elements: str
 '''
 
-import posixpath
-
-from ansible.errors import AnsibleFilterError
+from ansible_collections.selfhost.supabase.plugins.module_utils.find_tree import find_tree_entries
 
 
 def tree_files(found, roots):
     """Sorted paths of every file, relative to the root it was found under (duplicates once)."""
-    if isinstance(roots, str):
-        roots = [roots]
-    results = found['results'] if 'results' in found else [found]
-    if len(results) != len(roots):
-        raise AnsibleFilterError('tree_files: %d find results for %d roots' % (len(results), len(roots)))
-    out = set()
-    for result, root in zip(results, roots):
-        if 'files' not in result:
-            raise AnsibleFilterError('tree_files: a find result has no "files" (was find skipped?)')
-        base = posixpath.normpath(str(root))
-        for item in result['files']:
-            out.add(posixpath.relpath(item['path'], base))
-    return sorted(out)
+    return sorted({rel for _, _, rel, _ in find_tree_entries(found, roots, 'tree_files')})
 
 
 class FilterModule(object):

@@ -112,7 +112,9 @@ SEED_METRICS = {
     "cache hit ratio": "supabase_pg_cache_hit_ratio",
     "replication lag": "supabase_pg_replication_lag_seconds",
     "WAL archive status": "supabase_pg_archiver_failing",
-    "redis": "redis_up",
+    # Only when the exporter reaches Redis (redis_up alone is 0 then, still a value).
+    "redis reached": "redis_up == 1",
+    "redis memory": "redis_memory_used_bytes",
     # business
     "users": "supabase_auth_users_total",
     "active users (1 d)": "supabase_auth_users_active_1d",

@@ -1,4 +1,4 @@
-"""Role selfhost.supabase.host: state a user cares about, on the converged platform."""
+"""Role selfhost.supabase.host: state a user cares about, on the converged platform (the docker role ran after it)."""
 
 import json
 import os
@@ -223,7 +223,7 @@ def test_bad_extra_ports_fail_before_change(host, bad, needle):
             "-i", os.environ["MOLECULE_INVENTORY_FILE"],
             "-l", host.backend.get_hostname(),
             "-e", json.dumps({"host_firewall_extra_ports": json.loads(bad)}),
-            str(PROJECT / "molecule/host/bad-input.yml"),
+            str(PROJECT / "molecule/base/bad-input-host.yml"),
         ],
         env=env, capture_output=True, text=True, timeout=180, check=False,
     )

@@ -89,7 +89,7 @@ def test_bad_input_fails_clearly(host, extra, needles):
             "-i", os.environ["MOLECULE_INVENTORY_FILE"],
             "-l", host.backend.get_hostname(),
             "-e", json.dumps(extra),
-            str(PROJECT / "molecule/docker/bad-input.yml"),
+            str(PROJECT / "molecule/base/bad-input-docker.yml"),
         ],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )

@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+import testinfra
 
 testinfra_hosts = ["stack-host"]
 
@@ -25,7 +26,7 @@ VOLUMES = ["db_data", "redis_data", "minio_data", "caddy_data", "caddy_logs"]
 def _playbook(path, *args):
     started = time.monotonic()
     run = subprocess.run(["ansible-playbook", "-i", INVENTORY, *args, path],
-                         capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_LOG_PATH=""))
+                         capture_output=True, text=True, check=False, env={k: v for k, v in os.environ.items() if k != "ANSIBLE_LOG_PATH"})
     print(run.stdout[-6000:], run.stderr[-2000:])
     print("%s %s: %.1f s" % (os.path.basename(path), " ".join(args), time.monotonic() - started))
     return run
@@ -35,6 +36,21 @@ def _changed(run):
     counts = re.findall(r"^stack-host\s*:\s*ok=\d+\s+changed=(\d+)", run.stdout, re.M)
     assert counts, "no PLAY RECAP for stack-host"
     return int(counts[-1])
+
+
+def unit_leftovers(host):
+    """The collection's systemd units still known to systemd, and their files and enablement links."""
+    left = []
+    # Every unit systemd still knows, in any state: a unit stopped, disabled and removed is not listed after
+    # the reload; one removed while it ran stays listed (a timer as "not-found failed").
+    loaded = host.run("systemctl list-units --all --no-legend --plain 'supabase-*' 'selfhost-*'").stdout
+    for line in loaded.splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            left.append(f"unit {fields[0]} {fields[1]} {fields[2]}")
+    # Unit files, drop-ins and the enablement links in *.wants directories.
+    files = host.run("find /etc/systemd/system \\( -name 'supabase-*' -o -name 'selfhost-*' \\) -printf '%P\\n'").stdout.split()
+    return left + ["unit file " + f for f in files]
 
 
 def leftovers(host):
@@ -48,16 +64,7 @@ def leftovers(host):
     left += ["config /opt/supabase/" + d for d in CONFIG_DIRS if host.file("/opt/supabase/" + d).exists]
     if "selfhost_filter" in host.run("nft list tables").stdout:
         left.append("nftables table inet selfhost_filter")
-    # Every unit systemd still knows, in any state: a unit stopped, disabled and removed is not listed after
-    # the reload; one removed while it ran stays listed (a timer as "not-found failed").
-    loaded = host.run("systemctl list-units --all --no-legend --plain 'supabase-*' 'selfhost-*'").stdout
-    for line in loaded.splitlines():
-        fields = line.split()
-        if len(fields) >= 3:
-            left.append(f"unit {fields[0]} {fields[1]} {fields[2]}")
-    # Unit files, drop-ins and the enablement links in *.wants directories.
-    files = host.run("find /etc/systemd/system \\( -name 'supabase-*' -o -name 'selfhost-*' \\) -printf '%P\\n'").stdout.split()
-    left += ["unit file " + f for f in files]
+    left += unit_leftovers(host)
     for path in ("/etc/sysctl.d/60-selfhost-supabase.conf", "/etc/systemd/system/nftables.service.d/selfhost-supabase.conf",
                  "/var/lib/prometheus/node-exporter/supabase_backup.prom"):
         if host.file(path).exists:
@@ -122,6 +129,9 @@ def test_teardown_twice_second_changes_nothing_and_data_stays(host):
     assert _changed(second) == 0, "the second teardown changed something"
     left = leftovers(host)
     assert left == [], f"left after teardown: {left}"
+    # The monitor host (Prometheus, Alertmanager, journal-remote and its retention timer).
+    monitor_left = unit_leftovers(testinfra.get_host("docker://stack-prom"))
+    assert monitor_left == [], f"left on stack-prom after teardown: {monitor_left}"
     volumes = host.check_output("docker volume ls --format '{{.Name}}'").split()
     assert set(VOLUMES) <= set(volumes), f"data volumes lost: {set(VOLUMES) - set(volumes)}"
     assert host.file("/opt/supabase/backups").is_directory, "the backup sets are gone"

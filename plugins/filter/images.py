@@ -11,6 +11,8 @@ __metaclass__ = type
 # Each filter is documented in plugins/filter/<name>.yml (a file-level DOCUMENTATION here would
 # shadow them in ansible-doc).
 
+import json
+import os
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -173,6 +175,75 @@ def supabase_image_problems(given, specs=None, allow_floating=False):
     return problems
 
 
+# The image variables of a host the image rule reads.
+IMAGE_VARIABLES = r'^([a-z_]+_image(_digest)?|minio_version|supabase_image_registry)$'
+
+
+def supabase_hosts_image_problems(hostvars, hosts, specs=None):
+    """supabase_image_problems of each host's image variables, as 'host: problem' (unique).
+
+    Each host's own supabase_allow_floating_tags says whether floating tags pass.
+    """
+    from ansible.module_utils.parsing.convert_bool import boolean
+
+    out = []
+    for host in hosts or []:
+        hv = hostvars[host]
+        given = dict((name, hv[name]) for name in list(hv.keys()) if re.match(IMAGE_VARIABLES, str(name)))
+        allow = boolean(hv['supabase_allow_floating_tags'], strict=False) if 'supabase_allow_floating_tags' in hv else False
+        for problem in supabase_image_problems(given, specs, allow):
+            item = '%s: %s' % (host, problem)
+            if item not in out:
+                out.append(item)
+    return out
+
+
+def preload_archives(results):
+    """The images of every archive: {path, name, id, tags} per manifest entry of each ``docker save`` archive.
+
+    ``results``: the registered loop of ``tar -xOf ARCHIVE manifest.json``, each with ``item.path`` and
+    ``stdout`` (the manifest, JSON).
+    """
+    out = []
+    for result in results or []:
+        path = str(((result or {}).get('item') or {}).get('path') or '')
+        if not path:
+            raise AnsibleFilterError('preload_archives: a result without item.path')
+        try:
+            manifest = json.loads(result.get('stdout') or '')
+        except ValueError as exc:
+            raise AnsibleFilterError('preload_archives: %s: manifest.json is not JSON (%s)' % (path, exc))
+        if not isinstance(manifest, list):
+            raise AnsibleFilterError('preload_archives: %s: manifest.json is not a list' % path)
+        for entry in manifest:
+            config = os.path.basename(str((entry or {}).get('Config') or ''))
+            if not config:
+                raise AnsibleFilterError('preload_archives: %s: a manifest entry without Config' % path)
+            out.append({'path': path, 'name': os.path.basename(path),
+                        'id': 'sha256:' + re.sub(r'\.json$', '', config),
+                        'tags': list(entry.get('RepoTags') or [])})
+    return out
+
+
+def preload_needed(archives, images):
+    """Paths of the archives whose images a host lacks (``images``: docker_image_info's images).
+
+    An archive is needed when its image id is absent, or one of its tags is absent or names another image.
+    """
+    have = {}
+    for image in images or []:
+        for tag in image.get('RepoTags') or []:
+            have[tag] = image['Id']
+        have[image['Id']] = image['Id']
+    out = []
+    for archive in archives or []:
+        if (have.get(archive['id']) != archive['id']
+                or any(have.get(tag) != archive['id'] for tag in archive.get('tags') or [])):
+            if archive['path'] not in out:
+                out.append(archive['path'])
+    return out
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -180,4 +251,7 @@ class FilterModule(object):
             'supabase_image_ref': supabase_image_ref,
             'supabase_image_floating': supabase_image_floating,
             'supabase_image_problems': supabase_image_problems,
+            'supabase_hosts_image_problems': supabase_hosts_image_problems,
+            'preload_archives': preload_archives,
+            'preload_needed': preload_needed,
         }

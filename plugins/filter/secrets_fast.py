@@ -22,6 +22,7 @@ import stat
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.selfhost.supabase.plugins.module_utils import jwt as J
+from ansible_collections.selfhost.supabase.plugins.filter.validation import supabase_secret_problems
 
 
 def supabase_controller_file(path):
@@ -73,10 +74,106 @@ def supabase_jwt_generate(secret, length=48, issuer=J.DEFAULT_ISSUER, expiry_yea
     return out
 
 
+def _value(values, name):
+    value = (values or {}).get(name)
+    return '' if value is None else value
+
+
+def supabase_secrets_problems(candidates, specs, key_names, operator, secrets_file, demo_keys=None):
+    """Problems of the values the secrets role would use (``candidates``: name -> value), by name.
+
+    ``specs``: the role's secret specs ({name, demo, ...}); ``key_names``: the API key variables;
+    ``operator``: name -> the value the operator gave (empty when none), which says the origin shown
+    ('given' or 'in <secrets_file>'); ``demo_keys``: published API keys to refuse. No value appears in
+    a message.
+    """
+    candidates = candidates or {}
+    operator = operator or {}
+    demo_keys = [str(k) for k in (demo_keys or [])]
+
+    def origin(name):
+        return 'given' if operator.get(name) else 'in %s' % secrets_file
+
+    problems = []
+    for spec in specs or []:
+        name = spec['name']
+        problems.extend(supabase_secret_problems(_value(candidates, name), name, origin=origin(name),
+                                                 demo=spec.get('demo')))
+    for name in key_names or []:
+        value = _value(candidates, name)
+        if str(value) in demo_keys:
+            problems.append('%s (%s) is a published demo key' % (name, origin(name)))
+        problems.extend(supabase_secret_problems(value, name, origin=origin(name)))
+    if not _value(candidates, 'supabase_jwt_secret'):
+        for name in key_names or []:
+            if operator.get(name):
+                problems.append('%s (given) cannot be checked: supabase_jwt_secret is not set, and a key must be '
+                                'signed by it' % name)
+    return problems
+
+
+def supabase_key_problems(verification, operator):
+    """Problems of the API keys the operator gave that failed verification.
+
+    ``verification``: role -> {ok, errors}, as supabase_jwt_verification returns; keys not given by the
+    operator (``operator``: name -> given value) are left out: stored ones are regenerated instead.
+    """
+    problems = []
+    for role, result in (verification or {}).items():
+        name = 'supabase_%s_key' % role
+        if (operator or {}).get(name) and not result.get('ok'):
+            problems.append('%s (given): %s' % (name, ', '.join(str(e) for e in result.get('errors') or [])))
+    return problems
+
+
+def supabase_generated_problems(generated):
+    """Problems of freshly generated values (name -> value), each checked by its secret's rule."""
+    problems = []
+    for name, value in (generated or {}).items():
+        problems.extend(supabase_secret_problems(value, name, origin='generated'))
+    return problems
+
+
+def supabase_random_secrets(specs, candidates=None, jwt_secret=''):
+    """New random values for the specs whose name is not in ``candidates`` (name -> value).
+
+    Each value has ``spec.length`` characters drawn from ``spec.chars`` (default letters and digits), with
+    the password lookup's character sets and generator. supabase_jwt_secret is left to
+    supabase_jwt_generate: ``jwt_secret``, when given, is added under that name.
+    """
+    # The password lookup's own helpers: the same character classes and the same random source.
+    from ansible.plugins.lookup.password import _gen_candidate_chars
+    from ansible.utils.encrypt import random_password
+
+    candidates = candidates or {}
+    out = {}
+    for spec in specs or []:
+        name = spec['name']
+        if name in candidates or name == 'supabase_jwt_secret':
+            continue
+        try:
+            length = int(spec.get('length'))
+        except (TypeError, ValueError):
+            raise AnsibleFilterError('supabase_random_secrets: %s has no integer length' % name)
+        if length < 1:
+            raise AnsibleFilterError('supabase_random_secrets: %s has length %d' % (name, length))
+        chars = spec.get('chars') or ['ascii_letters', 'digits']
+        if isinstance(chars, str):
+            chars = [chars]
+        out[name] = random_password(length, _gen_candidate_chars(list(chars)))
+    if jwt_secret:
+        out['supabase_jwt_secret'] = str(jwt_secret)
+    return out
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'supabase_controller_file': supabase_controller_file,
             'supabase_jwt_verification': supabase_jwt_verification,
             'supabase_jwt_generate': supabase_jwt_generate,
+            'supabase_secrets_problems': supabase_secrets_problems,
+            'supabase_key_problems': supabase_key_problems,
+            'supabase_generated_problems': supabase_generated_problems,
+            'supabase_random_secrets': supabase_random_secrets,
         }

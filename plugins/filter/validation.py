@@ -285,6 +285,59 @@ def supabase_unknown_messages(unknown, where=''):
     return out
 
 
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _host_vars(hostvars, host, pattern):
+    """{name: value} of ``host``'s variables whose name matches ``pattern`` (only those are templated)."""
+    try:
+        hv = hostvars[host]
+    except KeyError:
+        raise AnsibleFilterError('%s is not a host of the inventory' % host)
+    return dict((name, hv[name]) for name in list(hv.keys()) if re.match(pattern, str(name)))
+
+
+def supabase_hosts_unknown_variables(hostvars, hosts, declared, prefixes, extra=None):
+    """supabase_unknown_variables for each of ``hosts``, each result with its ``host``, in host order."""
+    out = []
+    for host in hosts or []:
+        names = list(hostvars[host].keys())
+        for item in supabase_unknown_variables(names, declared, prefixes, extra):
+            out.append(dict(item, host=host))
+    return out
+
+
+def supabase_hosts_port_problems(hostvars, hosts, prefixes, specs=None):
+    """supabase_port_problems of each host's role-prefixed ``*port`` variables, as 'host: problem' (unique)."""
+    pattern = '^(' + '|'.join(prefixes or []) + ')(.*_)?port$'
+    out = []
+    for host in hosts or []:
+        for problem in supabase_port_problems(_host_vars(hostvars, host, pattern), specs):
+            out.append('%s: %s' % (host, problem))
+    return _unique(out)
+
+
+def supabase_tier_roles(tiers, tier_roles, group_names):
+    """The roles of the ``tiers`` (known ones only) that run on a host of ``group_names``, in order, unique.
+
+    ``tier_roles``: tier -> {groups, roles}.
+    """
+    groups = set(group_names or [])
+    out = []
+    for tier in tiers or []:
+        if tier not in (tier_roles or {}):
+            continue
+        entry = tier_roles[tier] or {}
+        if groups & set(entry.get('groups') or []):
+            out.extend(entry.get('roles') or [])
+    return _unique(out)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -298,4 +351,7 @@ class FilterModule(object):
             'supabase_role_specs': supabase_role_specs,
             'supabase_unknown_variables': supabase_unknown_variables,
             'supabase_unknown_messages': supabase_unknown_messages,
+            'supabase_hosts_unknown_variables': supabase_hosts_unknown_variables,
+            'supabase_hosts_port_problems': supabase_hosts_port_problems,
+            'supabase_tier_roles': supabase_tier_roles,
         }

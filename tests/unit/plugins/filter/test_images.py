@@ -198,3 +198,71 @@ def test_the_offline_image_set_passes_without_the_opt_out():
     standin = offline['offline_standin_image']
     images = {k: (standin if '{{' in str(val) else val) for k, val in offline.items() if k.endswith('_image')}
     assert im.supabase_image_problems(images) == []
+
+
+# The per-host image rule and the preload programs moved out of playbooks/.
+
+class _Vars(dict):
+    def __getitem__(self, name):
+        if name.startswith('boom'):
+            raise AssertionError('%s was read' % name)
+        return dict.__getitem__(self, name)
+
+
+def test_hosts_image_problems_per_host_and_its_own_opt_out():
+    hostvars = {'a': _Vars(redis_image='redis:7-alpine', boom=1),
+                'b': _Vars(redis_image='redis:7-alpine', supabase_allow_floating_tags='yes'),
+                'c': _Vars(redis_image='redis:7.2.3', redis_image_digest='sha256:123', minio_version='latest')}
+    out = im.supabase_hosts_image_problems(hostvars, ['a', 'b', 'c', 'a'])
+    assert out[0].startswith('a: redis_image: redis:7-alpine uses a floating tag')
+    assert sorted(p.split(' ', 2)[1] for p in out[1:]) == ['minio_version:', 'redis_image_digest']
+    assert all(p.startswith('c: ') for p in out[1:]) and len(out) == 3
+    assert im.supabase_hosts_image_problems(hostvars, ['b']) == []
+    assert im.supabase_hosts_image_problems(hostvars, []) == []
+    with pytest.raises(KeyError):
+        im.supabase_hosts_image_problems(hostvars, ['nohost'])
+
+
+def _manifest_result(path, *entries):
+    import json
+    return {'item': {'path': path}, 'stdout': json.dumps(list(entries))}
+
+
+def test_preload_archives():
+    results = [
+        _manifest_result('/img/a.tar', {'Config': 'blobs/sha256/' + 'ab' * 32, 'RepoTags': ['x:1', 'x:latest']}),
+        _manifest_result('/img/b.tar', {'Config': 'cd' * 32 + '.json', 'RepoTags': None},
+                         {'Config': 'ef' * 32 + '.json', 'RepoTags': ['y:2']}),
+    ]
+    assert im.preload_archives(results) == [
+        {'path': '/img/a.tar', 'name': 'a.tar', 'id': DIGEST, 'tags': ['x:1', 'x:latest']},
+        {'path': '/img/b.tar', 'name': 'b.tar', 'id': OTHER, 'tags': []},
+        {'path': '/img/b.tar', 'name': 'b.tar', 'id': 'sha256:' + 'ef' * 32, 'tags': ['y:2']},
+    ]
+    assert im.preload_archives([]) == []
+
+
+@pytest.mark.parametrize('results,words', [
+    ([{'item': {}, 'stdout': '[]'}], 'without item.path'),
+    ([{'item': {'path': '/a.tar'}, 'stdout': 'not json'}], '/a.tar: manifest.json is not JSON'),
+    ([{'item': {'path': '/a.tar'}, 'stdout': '{}'}], 'is not a list'),
+    ([{'item': {'path': '/a.tar'}, 'stdout': '[{"RepoTags": []}]'}], 'without Config'),
+])
+def test_preload_archives_bad_input(results, words):
+    with pytest.raises(AnsibleFilterError, match=words):
+        im.preload_archives(results)
+
+
+def test_preload_needed():
+    archives = [{'path': '/a.tar', 'id': DIGEST, 'tags': ['x:1']},
+                {'path': '/b.tar', 'id': OTHER, 'tags': ['y:1', 'y:2']},
+                {'path': '/b.tar', 'id': 'sha256:' + 'ef' * 32, 'tags': []}]
+    # Nothing present: every archive, each once.
+    assert im.preload_needed(archives, []) == ['/a.tar', '/b.tar']
+    present = [{'Id': DIGEST, 'RepoTags': ['x:1']}, {'Id': OTHER, 'RepoTags': ['y:1', 'y:2']},
+               {'Id': 'sha256:' + 'ef' * 32, 'RepoTags': None}]
+    assert im.preload_needed(archives, present) == []
+    # A tag missing, a tag naming another image, the id missing.
+    assert im.preload_needed(archives, [present[0], {'Id': OTHER, 'RepoTags': ['y:1']}, present[2]]) == ['/b.tar']
+    assert im.preload_needed(archives, [{'Id': OTHER, 'RepoTags': ['x:1']}] + present[1:]) == ['/a.tar']
+    assert im.preload_needed(archives, [{'Id': DIGEST, 'RepoTags': []}] + present[1:]) == ['/a.tar']

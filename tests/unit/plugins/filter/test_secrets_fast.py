@@ -15,7 +15,9 @@ SECRET = 'Zr4mQ8vT2nLx6Pc9Hb3Wk7Ys1Df5Gj0Ua8Ne2Ro6'
 
 def test_registered():
     names = F.FilterModule().filters()
-    assert set(names) == {'supabase_controller_file', 'supabase_jwt_verification', 'supabase_jwt_generate'}
+    assert set(names) == {'supabase_controller_file', 'supabase_jwt_verification', 'supabase_jwt_generate',
+                          'supabase_secrets_problems', 'supabase_key_problems', 'supabase_generated_problems',
+                          'supabase_random_secrets'}
 
 
 def test_controller_file(tmp_path):
@@ -83,3 +85,94 @@ def test_generate_keys_for_a_given_secret():
         F.supabase_jwt_generate('', length=16)
     with pytest.raises(AnsibleFilterError):
         F.supabase_jwt_generate(J.DEMO_JWT_SECRET)
+
+
+# The validation programs moved out of roles/secrets/tasks/*.yml.
+
+SPECS = [
+    {'name': 'supabase_postgres_password', 'length': '20', 'demo': ['your-super-secret-and-long-postgres-password']},
+    {'name': 'supabase_jwt_secret', 'length': '40', 'demo': []},
+    {'name': 'supabase_dashboard_username', 'length': 10, 'chars': ['ascii_lowercase'], 'demo': []},
+    {'name': 'supabase_db_enc_key', 'length': 16, 'demo': ['supabaserealtime']},
+]
+KEYS = ['supabase_anon_key', 'supabase_service_role_key']
+
+
+def test_secrets_problems_clean_values_give_none():
+    candidates = {'supabase_postgres_password': 'p' * 20, 'supabase_jwt_secret': SECRET,
+                  'supabase_dashboard_username': 'admin', 'supabase_db_enc_key': 'k' * 16,
+                  'supabase_anon_key': _key('anon')}
+    operator = dict.fromkeys(candidates, '')
+    assert F.supabase_secrets_problems(candidates, SPECS, KEYS, operator, '/s.yml', ['demo.key']) == []
+
+
+def test_secrets_problems_name_the_variable_and_the_origin():
+    candidates = {'supabase_postgres_password': 'your-super-secret-and-long-postgres-password',
+                  'supabase_db_enc_key': 'short', 'supabase_anon_key': 'demo.key', 'supabase_jwt_secret': SECRET}
+    operator = {'supabase_postgres_password': candidates['supabase_postgres_password'], 'supabase_db_enc_key': '',
+                'supabase_anon_key': ''}
+    problems = F.supabase_secrets_problems(candidates, SPECS, KEYS, operator, '/s.yml', ['demo.key'])
+    assert problems == [
+        'supabase_postgres_password (given) is a published demo value; use your own (the secrets role generates one when unset)',
+        'supabase_db_enc_key (in /s.yml) must be exactly 16 characters (it has 5)',
+        'supabase_anon_key (in /s.yml) is a published demo key',
+    ]
+    assert all('demo.key' not in p and 'short' not in p for p in problems)
+
+
+def test_secrets_problems_given_key_without_secret():
+    operator = {'supabase_anon_key': 'a.b.c'}
+    problems = F.supabase_secrets_problems({'supabase_anon_key': 'a.b.c'}, [], KEYS, operator, '/s.yml')
+    assert problems == ['supabase_anon_key (given) cannot be checked: supabase_jwt_secret is not set, '
+                        'and a key must be signed by it']
+    # With the secret known (given or stored) the key is verified instead.
+    assert F.supabase_secrets_problems({'supabase_anon_key': 'a.b.c', 'supabase_jwt_secret': SECRET}, [], KEYS,
+                                       operator, '/s.yml') == []
+    # A stored key without a secret is regenerated, not refused.
+    assert F.supabase_secrets_problems({'supabase_anon_key': 'a.b.c'}, [], KEYS, {}, '/s.yml') == []
+
+
+def test_secrets_problems_bad_input():
+    with pytest.raises(AnsibleFilterError):  # not a stack secret
+        F.supabase_secrets_problems({'x': 'y'}, [{'name': 'supabase_nope', 'demo': []}], [], {}, '/s.yml')
+    with pytest.raises(KeyError):
+        F.supabase_secrets_problems({}, [{'demo': []}], [], {}, '/s.yml')
+
+
+def test_key_problems_only_for_given_keys():
+    verification = {'anon': {'ok': False, 'errors': ['does not verify', 'expired']},
+                    'service_role': {'ok': False, 'errors': ['x']}}
+    operator = {'supabase_anon_key': 'tok', 'supabase_service_role_key': ''}
+    assert F.supabase_key_problems(verification, operator) == ['supabase_anon_key (given): does not verify, expired']
+    assert F.supabase_key_problems({'anon': {'ok': True, 'errors': []}}, operator) == []
+    assert F.supabase_key_problems({}, operator) == []
+    assert F.supabase_key_problems(None, None) == []
+
+
+def test_generated_problems():
+    assert F.supabase_generated_problems({'supabase_db_enc_key': 'k' * 16, 'supabase_jwt_secret': SECRET}) == []
+    assert F.supabase_generated_problems({'supabase_jwt_secret': 'short'}) == [
+        'supabase_jwt_secret (generated) must be at least 32 characters (it has 5)']
+    with pytest.raises(AnsibleFilterError):
+        F.supabase_generated_problems({'supabase_nope': 'x'})
+
+
+def test_random_secrets_lengths_chars_and_skips():
+    out = F.supabase_random_secrets(SPECS, {'supabase_db_enc_key': 'kept'}, 'J' * 40)
+    assert set(out) == {'supabase_postgres_password', 'supabase_dashboard_username', 'supabase_jwt_secret'}
+    assert out['supabase_jwt_secret'] == 'J' * 40
+    assert len(out['supabase_postgres_password']) == 20 and out['supabase_postgres_password'].isalnum()
+    assert len(out['supabase_dashboard_username']) == 10 and out['supabase_dashboard_username'].islower()
+    assert out['supabase_dashboard_username'].isalpha()
+    # Random: two runs differ.
+    assert F.supabase_random_secrets(SPECS)['supabase_postgres_password'] != out['supabase_postgres_password']
+    # No JWT secret is made here (supabase_jwt_generate does) unless one is handed in.
+    assert 'supabase_jwt_secret' not in F.supabase_random_secrets(SPECS)
+    assert F.supabase_random_secrets(SPECS, dict.fromkeys(s['name'] for s in SPECS)) == {}
+
+
+def test_random_secrets_bad_input():
+    with pytest.raises(AnsibleFilterError, match='supabase_postgres_password has no integer length'):
+        F.supabase_random_secrets([{'name': 'supabase_postgres_password', 'length': 'many'}])
+    with pytest.raises(AnsibleFilterError, match='length 0'):
+        F.supabase_random_secrets([{'name': 'supabase_postgres_password', 'length': 0}])

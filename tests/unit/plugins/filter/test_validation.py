@@ -240,3 +240,65 @@ def test_port_rule_skips_options_declared_with_another_type():
         "redis_port is 70000: a port must be an integer from 1 to 65535"]
     # Without the specs, a boolean is no port.
     assert v.supabase_port_problems({'redis_publish_port': True})
+
+
+# The per-host programs moved out of playbooks/preflight.yml.
+
+class _Vars(dict):
+    """A host's variables that refuse to be read except by name match (as hostvars templates on read)."""
+
+    def __getitem__(self, name):
+        if name.startswith('boom'):
+            raise AssertionError('%s was read' % name)
+        return dict.__getitem__(self, name)
+
+
+def _hostvars():
+    return {
+        'db1': _Vars(postgres_port='5432', postgres_typo=1, boom_value=1, redis_publish_port=True),
+        'app1': _Vars(kong_http_port=70000, kong_port='x', supabase_db_port=5432, boom_port_not_prefixed=1),
+        'localhost': _Vars(supabase_typo=1),
+    }
+
+
+SPECS = [{'argument_specs': {'main': {'options': {'postgres_port': {'type': 'int'}, 'kong_http_port': {'type': 'int'},
+                                                   'redis_publish_port': {'type': 'bool'}}}}}]
+
+
+def test_hosts_unknown_variables_per_host_in_host_order():
+    out = v.supabase_hosts_unknown_variables(_hostvars(), ['app1', 'db1', 'localhost'], ['postgres_port', 'kong_http_port'],
+                                             ['postgres_', 'kong_', 'supabase_', 'redis_'], ['supabase_db_port'])
+    assert [(u['host'], u['name']) for u in out] == [
+        ('app1', 'kong_port'), ('db1', 'postgres_typo'), ('db1', 'redis_publish_port'), ('localhost', 'supabase_typo')]
+    assert out[1]['nearest'] == 'postgres_port'
+    assert v.supabase_hosts_unknown_variables(_hostvars(), [], [], ['x_']) == []
+
+
+def test_hosts_port_problems_prefixed_with_the_host():
+    out = v.supabase_hosts_port_problems(_hostvars(), ['db1', 'app1', 'db1'], ['postgres_', 'kong_', 'supabase_', 'redis_'],
+                                         SPECS)
+    assert out == ["app1: kong_http_port is 70000: a port must be an integer from 1 to 65535",
+                   "app1: kong_port is 'x': a port must be an integer from 1 to 65535"]
+    # Without the specs the boolean redis_publish_port counts as a port.
+    assert 'db1: redis_publish_port is True: a port must be an integer from 1 to 65535' in v.supabase_hosts_port_problems(
+        _hostvars(), ['db1'], ['redis_'])
+
+
+def test_hosts_filters_bad_input():
+    with pytest.raises(AnsibleFilterError, match='nohost is not a host'):
+        v.supabase_hosts_port_problems(_hostvars(), ['nohost'], ['postgres_'])
+    with pytest.raises(KeyError):
+        v.supabase_hosts_unknown_variables(_hostvars(), ['nohost'], [], ['postgres_'])
+
+
+TIERS = {'hosts': {'groups': ['db', 'app', 'edge'], 'roles': ['host', 'docker']},
+         'data': {'groups': ['db'], 'roles': ['postgres', 'redis']},
+         'services': {'groups': ['app'], 'roles': ['gotrue', 'docker']}}
+
+
+def test_tier_roles():
+    assert v.supabase_tier_roles(['hosts', 'data', 'services'], TIERS, ['db']) == ['host', 'docker', 'postgres', 'redis']
+    assert v.supabase_tier_roles(['services', 'hosts'], TIERS, ['app', 'other']) == ['gotrue', 'docker', 'host']
+    assert v.supabase_tier_roles(['nope', 'data'], TIERS, ['app']) == []
+    assert v.supabase_tier_roles([], TIERS, ['db']) == []
+    assert v.supabase_tier_roles(None, TIERS, ['db']) == []

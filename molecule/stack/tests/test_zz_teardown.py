@@ -74,14 +74,17 @@ def leftovers(host):
 
 @pytest.fixture(scope="module")
 def broken_teardown(tmp_path_factory):
-    """teardown.yml without the step that stops and disables the units (timers keep running)."""
+    """teardown.yml without the steps that stop, disable and clean up after the units (timers keep running)."""
     root = tmp_path_factory.mktemp("broken")
     (root / "playbooks").mkdir()
     os.symlink(os.path.join(PROJECT, "roles"), root / "roles")
     text = open(TEARDOWN, encoding="utf-8").read()
-    start = text.index("    - name: Stop and disable those units\n")
-    end = text.index("    - name: Remove the roles' files")
-    broken = text[:start] + text[end:]
+    # Every step that stops, disables or cleans up after the units goes; their files are still removed.
+    cuts = [("    - name: Stop and disable those units\n", "    - name: Remove the roles' files"),
+            ("    # An enablement link (multi-user.target.wants/", "    - name: Remove the roles' config directories")]
+    broken = text
+    for first, after in cuts:
+        broken = broken[:broken.index(first)] + broken[broken.index(after):]
     assert broken != text
     (root / "playbooks" / "teardown.yml").write_text(broken)
     yield str(root / "playbooks" / "teardown.yml")

@@ -174,11 +174,19 @@ def test_stopped_container_fires_its_alert_and_resolves(prom, stack):
 def test_container_log_line_reaches_the_monitor_journal(prom, stack):
     marker = f"selfhost-monitor-journal-test-{uuid.uuid4().hex[:12]}"
     # A request through Caddy to a path no route serves: Kong (here its stand-in, which logs every request
-    # it answers as the real one logs its access lines) writes the path to its container's output.
-    stack.run(f"curl -sS -k -o /dev/null --resolve supabase.test:443:127.0.0.1 https://supabase.test/rest/v1/{marker}")
-    # Found locally (journald log driver) ...
-    local, _ = wait_for(lambda: marker in stack.run(
-        "journalctl --no-pager -o cat CONTAINER_NAME=supabase-kong --since -5min").stdout, 20, 1)
+    # it answers as the real one logs its access lines) writes the path to its container's output. Sent
+    # again until it is in the local journal: right after the Redis test Caddy may still hold Kong out of
+    # its pool (Kong's readiness follows Redis), and then the request never reaches Kong.
+    statuses = []
+
+    def logged_locally():
+        statuses.append(stack.run(f"curl -sS -k -o /dev/null -w '%{{http_code}}' --resolve supabase.test:443:127.0.0.1 "
+                                  f"https://supabase.test/rest/v1/{marker}").stdout.strip())
+        return marker in stack.run(
+            "journalctl --no-pager -o cat CONTAINER_NAME=supabase-kong --since -5min").stdout
+
+    local, local_s = wait_for(logged_locally, 45, 2)
+    print(f"statuses through Caddy: {statuses}; in stack-host's journal after {local_s:.1f} s")
     assert local, "the line is not in stack-host's own journal (container_log_driver journald?)"
     # ... and on the monitor host, shipped by journal-upload to journal-remote.
     found, seconds = wait_for(lambda: marker in prom.run(

@@ -67,14 +67,17 @@ def rotation(host):
     return Hidden(before=before, after=_secrets(), users=users, run=run)
 
 
+def _on_stack_with_secret(script, secret, *args):
+    """Run ``script`` in stack-host's shell with ``secret`` on its stdin (``$0``, ``$1``...: ``args``): a
+    secret never goes into a command line, which a failing test prints."""
+    return subprocess.run(["docker", "exec", "-i", "stack-host", "sh", "-c", script, *args],
+                          input=secret, capture_output=True, text=True, check=False, timeout=60)
+
+
 def _psql_as(role, password):
-    """A login over TCP (scram), as a service connects. The password goes through stdin into the
-    environment of psql, never into a command line (a failing test prints its commands)."""
-    return subprocess.run(
-        ["docker", "exec", "-i", "stack-host", "sh", "-c",
-         'PGPASSWORD="$(cat)" docker exec -e PGPASSWORD supabase-db psql -h supabase-db -U "$0" -d postgres '
-         "-tAc 'select 1'", role],
-        input=password, capture_output=True, text=True, check=False, timeout=60)
+    """A login over TCP (scram), as a service connects; the password reaches psql's environment."""
+    return _on_stack_with_secret('PGPASSWORD="$(cat)" docker exec -e PGPASSWORD supabase-db psql -h supabase-db '
+                                 "-U \"$0\" -d postgres -tAc 'select 1'", password, role)
 
 
 def test_rotation_ran_and_wrote_new_values(rotation):
@@ -125,12 +128,8 @@ def test_rows_written_before_are_still_there(host, rotation):
 
 
 def _status_with_key(key):
-    """Status of GET /rest/v1/ through Caddy and Kong with this apikey (sent through stdin, as above)."""
-    run = subprocess.run(
-        ["docker", "exec", "-i", "stack-host", "sh", "-c",
-         f"key=\"$(cat)\"; {CURL} -H \"apikey: $key\" https://{SITE}/rest/v1/"],
-        input=key, capture_output=True, text=True, check=False, timeout=60)
-    return run.stdout.strip()
+    """Status of GET /rest/v1/ through Caddy and Kong with this apikey."""
+    return _on_stack_with_secret(f'key="$(cat)"; {CURL} -H "apikey: $key" https://{SITE}/rest/v1/', key).stdout.strip()
 
 
 def test_old_anon_key_401_new_200_through_caddy_and_kong(rotation):

@@ -35,7 +35,11 @@ def main():
         ), supports_check_mode=True)
     with open(os.environ['FAKE_DOCKER_LOG'], 'a') as handle:
         handle.write(json.dumps({k: v for k, v in module.params.items() if v is not None}) + '\\n')
-    module.exit_json(changed=True, container={'Name': module.params['name'], 'State': {'Running': True},
+    state = {'Running': True}
+    if os.environ.get('FAKE_DOCKER_HEALTH'):
+        state['Health'] = {'Status': os.environ['FAKE_DOCKER_HEALTH'], 'Log': []}
+    module.exit_json(changed=os.environ.get('FAKE_DOCKER_CHANGED', '1') == '1',
+                     container={'Name': module.params['name'], 'State': state,
                      'NetworkSettings': {'Networks': {'n': {'IPAddress': '127.0.0.1'}}}})
 main()
 '''
@@ -47,8 +51,12 @@ module.exit_json(changed=False, network={'Name': module.params['name']})
 '''
 
 FAKE_INFO = '''#!/usr/bin/python
+import os
 from ansible.module_utils.basic import AnsibleModule
 module = AnsibleModule(argument_spec=dict(name=dict(type='str')), supports_check_mode=True)
+if os.environ.get('FAKE_INFO_LOG'):
+    with open(os.environ['FAKE_INFO_LOG'], 'a') as handle:
+        handle.write(module.params['name'] + '\\n')
 module.exit_json(changed=False, exists=True, container={'State': {'Health': {'Status': 'healthy', 'Log': []}}})
 '''
 
@@ -85,7 +93,7 @@ def world(tmp_path_factory):
     return base
 
 
-def run(world, tasks, extra=None):
+def run(world, tasks, extra=None, env_extra=None):
     log = world / ('docker-%d.log' % time.monotonic_ns())
     book = world / 'play.yml'
     book.write_text(yaml.safe_dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]))
@@ -94,7 +102,7 @@ def run(world, tasks, extra=None):
                ANSIBLE_ROLES_PATH=str(world / 'roles'),
                ANSIBLE_CONFIG=os.path.join(REPO, 'ansible.cfg'),
                ANSIBLE_NOCOLOR='1',
-               FAKE_DOCKER_LOG=str(log))
+               FAKE_DOCKER_LOG=str(log), **(env_extra or {}))
     cmd = [PLAYBOOK_BIN, '-i', 'localhost,', '-c', 'local', str(book),
            '-e', json.dumps(dict(SECRETS, ansible_python_interpreter=sys.executable, **(extra or {})))]
     start = time.monotonic()
@@ -236,3 +244,19 @@ def test_functions_tree_hash_changes_with_the_tree(world, tmp_path):
     assert (host_dir / 'main' / 'index.ts').exists()  # the role's router joins a tree without `main`
     assert (host_dir / 'hello' / 'index.ts').read_text().endswith('("2")\n')
     assert not (host_dir / 'gone' / 'index.ts').exists()
+
+
+@pytest.mark.parametrize('changed, health, waited', [
+    ('0', 'healthy', False),   # a no-op: unchanged and healthy, no health wait
+    ('0', 'starting', True),   # unchanged but not healthy yet: waited for
+    ('1', 'healthy', True),    # replaced: always waited for
+])
+def test_health_wait_only_when_changed_or_not_healthy(world, changed, health, waited):
+    info_log = world / ('info-%d.log' % time.monotonic_ns())
+    proc, calls = run(world, [include('selfhost.supabase.redis', tasks_from='container')],
+                      {'supabase_redis_password': 'unit-redis-password-not-real'},
+                      {'FAKE_DOCKER_CHANGED': changed, 'FAKE_DOCKER_HEALTH': health, 'FAKE_INFO_LOG': str(info_log)})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert [c['name'] for c in calls] == ['supabase-redis']
+    asked = info_log.read_text().split() if info_log.exists() else []
+    assert ('supabase-redis' in asked) == waited, (changed, health, asked)

@@ -17,6 +17,7 @@ import os
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible_collections.selfhost.supabase.plugins.filter.validation import supabase_renamed_variables
 
 # The task args a check may carry; anything else is a mistake in the role, refused loudly.
 CHECK_KEYS = frozenset(('that', 'msg', 'when', 'loop', 'loop_var', 'vars', 'secret'))
@@ -54,6 +55,16 @@ def load_spec_options(role_path, loader=None, entry='main'):
         with open(path, 'rb') as handle:
             data = yaml.safe_load(handle)
     return ((((data or {}).get('argument_specs') or {}).get(entry) or {}).get('options')) or {}
+
+
+def renamed_problems(role, given):
+    """Sentences for the old (renamed) inputs of ``role`` among the variable names ``given``.
+
+    A role run alone (include_role, no validation phase) would ignore an old name: it is refused here,
+    before the argument spec, naming the old and the new variable.
+    """
+    prefix = '%s_' % role
+    return supabase_renamed_variables([name for name in given if str(name).startswith(prefix)])
 
 
 def validate_spec(options, values):
@@ -227,6 +238,7 @@ class ActionModule(ActionBase):
                 found = []
                 for with_spec, role_checks in preflight_checks(self._load(tasks_file)):
                     if with_spec:
+                        found.extend(renamed_problems(role, given))
                         found.extend(self._spec_problems(ctx.base, path, variables, given, entry))
                     for index, check in enumerate(role_checks):
                         found.extend(run_check(ctx, index, check))
@@ -235,6 +247,7 @@ class ActionModule(ActionBase):
         else:
             ctx = _Context(self._templar, task_vars)
             if role_path:
+                problems.extend(renamed_problems(os.path.basename(role_path.rstrip('/')), given))
                 problems.extend(self._spec_problems(self._templar, role_path, task_vars, given, entry))
             for index, check in enumerate(checks):
                 problems.extend(run_check(ctx, index, check))

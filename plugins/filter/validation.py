@@ -51,6 +51,26 @@ SECRET_RULES = {
     'supabase_backup_cipher_pass': {'min_length': 32},  # pgBackRest repository encryption
 }
 
+# The one place renamed inputs live: old name -> (new name, what to write instead, or '').
+# The validation phase refuses a host that still sets an old name (always an error: the old name would
+# be ignored), and the validate_inputs action refuses it for a role run alone. See docs/architecture.md,
+# Conventions.
+RENAMED_VARIABLES = {
+    # One name for the wait: <role>_wait_timeout.
+    'postgres_healthcheck_timeout': ('postgres_wait_timeout', ''),
+    'redis_healthcheck_timeout': ('redis_wait_timeout', ''),
+    'minio_healthcheck_timeout': ('minio_wait_timeout', ''),
+    # One name for publishing on 0.0.0.0 or ::: <role>_allow_public_ports.
+    'postgres_allow_public_bind': ('postgres_allow_public_ports', ''),
+    'redis_allow_public_bind': ('redis_allow_public_ports', ''),
+    'minio_allow_public_bind': ('minio_allow_public_ports', ''),
+    # One way to publish: a port is published on its address, and not at all when the address is "".
+    'redis_publish_port': ('redis_bind_address', 'the address Redis is published on; "" publishes nothing'),
+    'minio_publish_api': ('minio_bind_address', 'the address the S3 API is published on; "" publishes nothing'),
+    'minio_publish_console': ('minio_console_bind_address',
+                              'the address the console is published on; "" (the default) publishes nothing'),
+}
+
 _URL_UNSAFE = set(':/@?#[]%\'"\\')
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 _HOST_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$')
@@ -155,8 +175,9 @@ def supabase_url_problems(value, variable, environment='production', require_htt
 def supabase_port_problems(ports, specs=None):
     """Problems of a mapping variable name -> port: an integer 1-65535 (numbers as strings accepted).
 
-    ``specs``: parsed argument specs; an option they declare with a type other than int or str (e.g. the
-    boolean redis_publish_port) is not a port, whatever its name, and is left to its role's spec.
+    ``specs``: parsed argument specs; an option they declare with a type other than int or str (e.g. a
+    boolean named <role>_expose_port) is not a port, whatever its name, and is left to its role's spec.
+    Renamed names (RENAMED_VARIABLES, e.g. the boolean redis_publish_port) are reported as renamed, not here.
     """
     not_ports = set()
     for doc in specs or []:
@@ -165,7 +186,7 @@ def supabase_port_problems(ports, specs=None):
                 if (spec or {}).get('type', 'str') not in ('int', 'str', 'raw'):
                     not_ports.add(option)
     problems = []
-    for name in sorted(set(ports or {}) - not_ports):
+    for name in sorted(set(ports or {}) - not_ports - set(RENAMED_VARIABLES)):
         value = ports[name]
         if isinstance(value, bool) or value is None:
             ok = False
@@ -258,14 +279,14 @@ def supabase_unknown_variables(names, declared, prefixes, extra=None):
     """Variables that look like role inputs (a role's prefix) but that no role declares.
 
     Returns a list of {'name', 'nearest'} ('' when nothing is close). Names starting with '_' are
-    internal and skipped.
+    internal and skipped, and so are renamed ones (supabase_renamed_variables reports them).
     """
     known = set(declared or []) | set(extra or [])
     prefixes = sorted(set(prefixes or []), key=len, reverse=True)
     out = []
     for name in sorted(set(names or [])):
         name = _text(name)
-        if name.startswith('_') or name in known:
+        if name.startswith('_') or name in known or name in RENAMED_VARIABLES:
             continue
         prefix = next((p for p in prefixes if name.startswith(p)), None)
         if prefix is None:
@@ -283,6 +304,37 @@ def supabase_unknown_messages(unknown, where=''):
         msg += '; did you mean %s?' % item['nearest'] if item.get('nearest') else ' (no declared name is close)'
         out.append(msg)
     return out
+
+
+def supabase_renamed_variables(names, renamed=None):
+    """One sentence per name of ``names`` that is an old, renamed input (sorted, each once).
+
+    ``renamed``: old name -> (new name, note); RENAMED_VARIABLES by default.
+    """
+    renamed = RENAMED_VARIABLES if renamed is None else renamed
+    out = []
+    for name in sorted(set(_text(n) for n in names or [])):
+        if name in renamed:
+            new, note = renamed[name]
+            out.append('%s was renamed to %s%s: set %s instead (the old name is ignored)'
+                       % (name, new, ' (%s)' % note if note else '', new))
+    return out
+
+
+def supabase_hosts_renamed_variables(hostvars, hosts, renamed=None):
+    """supabase_renamed_variables of ``hosts``' variable names: one 'host, host: sentence' per old name
+    (sorted by name; the hosts that set it in the order given)."""
+    renamed = RENAMED_VARIABLES if renamed is None else renamed
+    where = {}
+    for host in _unique(hosts or []):
+        try:
+            names = list(hostvars[host].keys())
+        except KeyError:
+            raise AnsibleFilterError('%s is not a host of the inventory' % host)
+        for name in names:
+            if _text(name) in renamed:
+                where.setdefault(_text(name), []).append(host)
+    return ['%s: %s' % (', '.join(where[name]), supabase_renamed_variables([name], renamed)[0]) for name in sorted(where)]
 
 
 def _unique(items):
@@ -352,6 +404,8 @@ class FilterModule(object):
             'supabase_unknown_variables': supabase_unknown_variables,
             'supabase_unknown_messages': supabase_unknown_messages,
             'supabase_hosts_unknown_variables': supabase_hosts_unknown_variables,
+            'supabase_renamed_variables': supabase_renamed_variables,
+            'supabase_hosts_renamed_variables': supabase_hosts_renamed_variables,
             'supabase_hosts_port_problems': supabase_hosts_port_problems,
             'supabase_tier_roles': supabase_tier_roles,
         }

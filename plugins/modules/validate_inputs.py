@@ -16,6 +16,8 @@ module: validate_inputs
 short_description: Check a role's inputs (its argument spec and its own checks) in one task, reporting every problem
 version_added: 0.1.0
 description:
+  - Refuses the variables the operator set that are old, renamed inputs of the role (the map is C(RENAMED_VARIABLES)
+    in C(plugins/filter/validation.py)), naming the old and the new variable; the role would ignore them.
   - Validates the variables the operator set (inventory, extra vars) against the C(main) entry point of
     O(role_path)C(/meta/argument_specs.yml), like M(ansible.builtin.validate_argument_spec), and the
     required options.

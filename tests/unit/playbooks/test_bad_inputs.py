@@ -158,6 +158,17 @@ RUNS = [
         ('typo-gotrue-externall', None, {'app1': {'gotrue_externall_github_enabled': True}},
          ['gotrue_externall_github_enabled is not an input']),
     ]),
+    # --- renamed variables (RENAMED_VARIABLES in plugins/filter/validation.py): an error even without
+    #     supabase_strict_variables, one message naming the old and the new name and the hosts that set it
+    ('renamed', None, {'supabase_strict_variables': False}, [
+        ('renamed-postgres-healthcheck-timeout', None, {'db1': {'postgres_healthcheck_timeout': 300}},
+         ['db1: postgres_healthcheck_timeout was renamed to postgres_wait_timeout: set postgres_wait_timeout instead']),
+        ('renamed-redis-publish-port', None, {'all': {'redis_publish_port': True}},
+         ['localhost: redis_publish_port was renamed to redis_bind_address (the address Redis is published on;'
+          ' "" publishes nothing)']),
+        ('renamed-minio-allow-public-bind', None, {'db1': {'minio_allow_public_bind': True}},
+         ['db1: minio_allow_public_bind was renamed to minio_allow_public_ports']),
+    ]),
     # --- secrets: the secrets role reports every problem at once; one case per variable and run
     ('secrets-1', None, {}, [
         ('db-password-newline', None, {'all': {'supabase_postgres_password': 'abcdefghij\nklmnopqrstu'}},

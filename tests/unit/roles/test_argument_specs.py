@@ -3,6 +3,8 @@
 - each option has a non-empty description;
 - every variable of defaults/main.yml is declared in the spec, and every option the spec gives a
   default for is in defaults/main.yml;
+- a required option has no default, neither in the spec nor in defaults/main.yml: Ansible validates
+  the spec with the role's defaults in scope, so a default would make "required" always hold;
 - an option's type matches its default in defaults/main.yml (templated defaults are left out: their
   type is only known once rendered), and a default the spec states equals the file's;
 - a description is not shared verbatim by options about different things: options sharing one must
@@ -119,6 +121,9 @@ def problems(role, root=ROOT):
         if name not in options:
             out.append('%s: in defaults/main.yml but not in the spec' % name)
     for name, option in options.items():
+        if option.get('required') and (name in defs or 'default' in option):
+            out.append('%s: required, but given a default (so the requirement always holds)' % name)
+    for name, option in options.items():
         if 'default' in option and name not in defs:
             out.append('%s: the spec states a default that defaults/main.yml does not have' % name)
     for name, option in options.items():
@@ -186,6 +191,20 @@ def test_rejects_a_description_shared_by_one_group_of_different_subjects(tmp_pat
     }
     root = _write(tmp_path, 'storage', spec, {'storage_file_size_limit': 1, 'storage_region': 'local'})
     assert any('storage_file_size_limit, storage_region share' in p for p in problems('storage', root))
+
+
+def test_rejects_a_required_option_with_a_default(tmp_path):
+    spec = {
+        'supabase_jwt_secret': {'type': 'str', 'required': True, 'no_log': True, 'description': 'The JWT secret.'},
+        'kong_admin_password': {'type': 'str', 'required': True, 'default': 'x', 'no_log': True,
+                                'description': 'A password.'},
+    }
+    root = _write(tmp_path, 'kong', spec, {'supabase_jwt_secret': "{{ supabase_x | default('') }}", 'kong_admin_password': 'x'})
+    found = problems('kong', root)
+    assert 'supabase_jwt_secret: required, but given a default (so the requirement always holds)' in found
+    assert 'kong_admin_password: required, but given a default (so the requirement always holds)' in found
+    root = _write(tmp_path / 'ok', 'kong', {'supabase_jwt_secret': spec['supabase_jwt_secret']}, {})
+    assert problems('kong', root) == []
 
 
 def test_rejects_nested_parentheses_in_markup(tmp_path):

@@ -111,10 +111,11 @@ def test_data_tier_by_private_address_from_an_app_host():
 
 def test_db_host_publishes_redis_and_minio_on_its_private_address_for_app_hosts():
     fleet = dict(FLEET, inventory_hostname='db1', supabase_private_address='10.0.0.10')
-    assert render_var('redis', 'redis_publish_port', **fleet) is True
     assert render_var('redis', 'redis_bind_address', **fleet) == '10.0.0.10'
     assert render_var('minio', 'minio_bind_address', **fleet) == '10.0.0.10'
     # One host: nothing leaves loopback / the stack network.
     one = {'groups': {'db': ['h'], 'app': ['h'], 'edge': ['h']}, 'inventory_hostname': 'h', 'supabase_private_address': '10.0.0.5'}
-    assert render_var('redis', 'redis_publish_port', **one) is False
+    # An empty redis_bind_address publishes nothing (the one rule of every role).
+    assert render_var('redis', 'redis_bind_address', **one) == ''
+    assert render_var('minio', 'minio_console_bind_address', **one) == ''
     assert render_var('minio', 'minio_bind_address', **one) == '127.0.0.1'

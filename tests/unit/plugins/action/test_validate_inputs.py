@@ -32,6 +32,16 @@ def test_validate_spec_names_the_variable():
     assert V.validate_spec(options, {'minio_port': 9000, 'minio_mode': 'a'}) == []
 
 
+def test_renamed_problems_name_the_old_and_the_new_variable_of_that_role_only():
+    given = {'redis_healthcheck_timeout', 'redis_port', 'postgres_allow_public_bind', 'redis_publish_port'}
+    assert V.renamed_problems('redis', given) == [
+        'redis_healthcheck_timeout was renamed to redis_wait_timeout: set redis_wait_timeout instead (the old name is ignored)',
+        'redis_publish_port was renamed to redis_bind_address (the address Redis is published on; "" publishes nothing):'
+        ' set redis_bind_address instead (the old name is ignored)']
+    assert [p.split(' ')[0] for p in V.renamed_problems('postgres', given)] == ['postgres_allow_public_bind']
+    assert V.renamed_problems('kong', given) == []
+
+
 def test_load_spec_options_reads_the_main_entry(tmp_path):
     (tmp_path / 'meta').mkdir()
     (tmp_path / 'meta' / 'argument_specs.yml').write_text(

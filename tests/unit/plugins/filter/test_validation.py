@@ -227,19 +227,85 @@ def test_shipped_inventories_and_scenarios_declare_every_variable():
     unknown = {}
     for path in files:
         found = v.supabase_unknown_variables(_names_of(path), declared, prefixes, extra)
+        found += v.supabase_renamed_variables(_names_of(path))
         if found:
             unknown[os.path.relpath(path, root)] = found
     assert not unknown, unknown
 
 
+# --- renamed inputs (RENAMED_VARIABLES): the one map, the two filters, and nothing shipped uses an old name
+
+def test_renamed_map_points_from_undeclared_to_declared_names():
+    declared = set(v.supabase_declared_options(list(v.supabase_role_specs(ROLES).values())))
+    assert len(v.RENAMED_VARIABLES) >= 9
+    for old, (new, note) in v.RENAMED_VARIABLES.items():
+        assert old not in declared, '%s is renamed but still declared by a role' % old
+        assert new in declared, '%s was renamed to %s, which no role declares' % (old, new)
+        assert old.split('_')[0] == new.split('_')[0], 'a rename stays in its role: %s -> %s' % (old, new)
+        assert isinstance(note, str)
+
+
+def test_renamed_variables_sentences():
+    out = v.supabase_renamed_variables(['redis_port', 'postgres_healthcheck_timeout', 'redis_publish_port',
+                                        'postgres_healthcheck_timeout'])
+    assert out == [
+        'postgres_healthcheck_timeout was renamed to postgres_wait_timeout: set postgres_wait_timeout instead'
+        ' (the old name is ignored)',
+        'redis_publish_port was renamed to redis_bind_address (the address Redis is published on; "" publishes'
+        ' nothing): set redis_bind_address instead (the old name is ignored)']
+    assert v.supabase_renamed_variables(['x_old'], {'x_old': ('x_new', '')}) == [
+        'x_old was renamed to x_new: set x_new instead (the old name is ignored)']
+    assert v.supabase_renamed_variables(None) == []
+
+
+def test_renamed_names_are_not_also_reported_as_unknown():
+    out = v.supabase_unknown_variables(['minio_allow_public_bind', 'minio_typo'], ['minio_allow_public_ports'], ['minio_'])
+    assert [u['name'] for u in out] == ['minio_typo']
+
+
+def test_hosts_renamed_variables_one_sentence_per_name_with_its_hosts():
+    hostvars = {'db1': _Vars(redis_healthcheck_timeout=5, boom_x=1, minio_allow_public_bind=True),
+                'app1': _Vars(redis_healthcheck_timeout=5), 'edge1': _Vars(caddy_http_port=80)}
+    out = v.supabase_hosts_renamed_variables(hostvars, ['db1', 'app1', 'edge1', 'db1'])
+    assert out == [
+        'db1: minio_allow_public_bind was renamed to minio_allow_public_ports: set minio_allow_public_ports instead'
+        ' (the old name is ignored)',
+        'db1, app1: redis_healthcheck_timeout was renamed to redis_wait_timeout: set redis_wait_timeout instead'
+        ' (the old name is ignored)']
+    assert v.supabase_hosts_renamed_variables(hostvars, ['edge1']) == []
+    with pytest.raises(AnsibleFilterError, match='nohost is not a host'):
+        v.supabase_hosts_renamed_variables(hostvars, ['nohost'])
+
+
+def test_no_shipped_file_sets_or_reads_an_old_name():
+    """roles, playbooks, molecule scenarios and inventories use the new names only (docs may cite the old)."""
+    import re
+    root = os.path.join(ROLES, '..')
+    pattern = re.compile(r'\b(%s)\b' % '|'.join(map(re.escape, v.RENAMED_VARIABLES)))
+    found = []
+    for top in ('roles', 'playbooks', 'molecule', 'inventories'):
+        for base, _dirs, files in os.walk(os.path.join(root, top)):
+            for name in files:
+                if name.endswith(('.yml', '.yaml', '.j2', '.py', '.md', '.cfg', '.ini', '.json')):
+                    path = os.path.join(base, name)
+                    with open(path, encoding='utf-8', errors='replace') as handle:
+                        for number, line in enumerate(handle, 1):
+                            if pattern.search(line):
+                                found.append('%s:%d: %s' % (os.path.relpath(path, root), number, line.strip()))
+    assert not found, '\n'.join(found)
+
+
 def test_port_rule_skips_options_declared_with_another_type():
-    specs = [{'argument_specs': {'main': {'options': {'redis_publish_port': {'type': 'bool'},
+    # redis_expose_port: a made-up boolean whose name ends in port (no role declares one today).
+    specs = [{'argument_specs': {'main': {'options': {'redis_expose_port': {'type': 'bool'},
                                                       'redis_port': {'type': 'int'}}}}}]
-    assert v.supabase_port_problems({'redis_publish_port': True, 'redis_port': 6379}, specs) == []
-    assert v.supabase_port_problems({'redis_publish_port': True, 'redis_port': 70000}, specs) == [
+    assert v.supabase_port_problems({'redis_expose_port': True, 'redis_port': 6379}, specs) == []
+    assert v.supabase_port_problems({'redis_expose_port': True, 'redis_port': 70000}, specs) == [
         "redis_port is 70000: a port must be an integer from 1 to 65535"]
     # Without the specs, a boolean is no port.
-    assert v.supabase_port_problems({'redis_publish_port': True})
+    assert v.supabase_port_problems({'redis_expose_port': True})
+    # An old name is reported as renamed (supabase_renamed_variables), not as a bad port.
+    assert v.supabase_port_problems({'redis_publish_port': True}) == []
 
 
 # The per-host programs moved out of playbooks/preflight.yml.
@@ -255,21 +321,21 @@ class _Vars(dict):
 
 def _hostvars():
     return {
-        'db1': _Vars(postgres_port='5432', postgres_typo=1, boom_value=1, redis_publish_port=True),
+        'db1': _Vars(postgres_port='5432', postgres_typo=1, boom_value=1, redis_expose_port=True),
         'app1': _Vars(kong_http_port=70000, kong_port='x', supabase_db_port=5432, boom_port_not_prefixed=1),
         'localhost': _Vars(supabase_typo=1),
     }
 
 
 SPECS = [{'argument_specs': {'main': {'options': {'postgres_port': {'type': 'int'}, 'kong_http_port': {'type': 'int'},
-                                                   'redis_publish_port': {'type': 'bool'}}}}}]
+                                                   'redis_expose_port': {'type': 'bool'}}}}}]
 
 
 def test_hosts_unknown_variables_per_host_in_host_order():
     out = v.supabase_hosts_unknown_variables(_hostvars(), ['app1', 'db1', 'localhost'], ['postgres_port', 'kong_http_port'],
                                              ['postgres_', 'kong_', 'supabase_', 'redis_'], ['supabase_db_port'])
     assert [(u['host'], u['name']) for u in out] == [
-        ('app1', 'kong_port'), ('db1', 'postgres_typo'), ('db1', 'redis_publish_port'), ('localhost', 'supabase_typo')]
+        ('app1', 'kong_port'), ('db1', 'postgres_typo'), ('db1', 'redis_expose_port'), ('localhost', 'supabase_typo')]
     assert out[1]['nearest'] == 'postgres_port'
     assert v.supabase_hosts_unknown_variables(_hostvars(), [], [], ['x_']) == []
 
@@ -279,8 +345,8 @@ def test_hosts_port_problems_prefixed_with_the_host():
                                          SPECS)
     assert out == ["app1: kong_http_port is 70000: a port must be an integer from 1 to 65535",
                    "app1: kong_port is 'x': a port must be an integer from 1 to 65535"]
-    # Without the specs the boolean redis_publish_port counts as a port.
-    assert 'db1: redis_publish_port is True: a port must be an integer from 1 to 65535' in v.supabase_hosts_port_problems(
+    # Without the specs the boolean redis_expose_port counts as a port.
+    assert 'db1: redis_expose_port is True: a port must be an integer from 1 to 65535' in v.supabase_hosts_port_problems(
         _hostvars(), ['db1'], ['redis_'])
 
 

@@ -7,7 +7,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.selfhost.supabase.plugins.filter.caddy_pool import caddy_pool
 
-A, B = "10.0.0.21:8000", "10.0.0.22:8000"
+A = "10.0.0.21:8000"
+B = "10.0.0.22:8000"
 
 
 def _proxy(*dials):

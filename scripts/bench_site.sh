@@ -102,11 +102,13 @@ say "health.yml ${T[health]} s rc=${RC[health]}; slowest of $PROBES probes: $SLO
 
 # --- 4. docker-compose on the same host ---------------------------------------------------------------------
 compose() { inner "cd $(dirname "$DEST") && docker-compose -p $PROJECT -f $(basename "$DEST") $1"; }
-say "export_compose.yml (default export, then the bench's isolated one; each run twice: the second changes nothing)"
+say "export_compose.yml (default export: twice, then --check; then the bench's isolated one)"
 {
-  playbook "$ROOT/playbooks/export_compose.yml" && playbook "$ROOT/playbooks/export_compose.yml"
+  playbook "$ROOT/playbooks/export_compose.yml" && playbook "$ROOT/playbooks/export_compose.yml" \
+    && playbook "$ROOT/playbooks/export_compose.yml" --check
 } >"$LOGDIR/export-default.log" 2>&1; RC[export]=$?
-EXPORT_NOOP_CHANGED=$(grep -E '^stack-host +:' "$LOGDIR/export-default.log" | tail -1 | grep -Eo 'changed=[0-9]+' | cut -d= -f2)
+# changed= of the three runs: first, second, --check.
+EXPORT_CHANGED=$(grep -E '^stack-host +:' "$LOGDIR/export-default.log" | grep -Eo 'changed=[0-9]+' | cut -d= -f2 | paste -sd/)
 inner 'test -s /opt/supabase/compose/docker-compose.yml && cd /opt/supabase/compose && docker-compose config -q' \
   >"$LOGDIR/export-config.log" 2>&1; RC[config]=$?
 EXPORT_MODE=$(inner 'stat -c "%a %U" /opt/supabase/compose/docker-compose.yml /opt/supabase/compose' 2>/dev/null | tr '\n' ' ')
@@ -114,7 +116,7 @@ playbook "$ROOT/playbooks/export_compose.yml" -e export_compose_isolate=true -e 
   -e "export_compose_project=$PROJECT" >"$LOGDIR/export-bench.log" 2>&1 || RC[export]=$?
 inner "test -s $DEST" || RC[export]=1
 SERVICES=$(compose 'config --services' 2>/dev/null | grep -c .)
-say "export rc=${RC[export]} (second run changed=${EXPORT_NOOP_CHANGED:-?}), docker-compose config rc=${RC[config]}, $SERVICES services, mode $EXPORT_MODE"
+say "export rc=${RC[export]} (changed= first/second/--check: ${EXPORT_CHANGED:-?}), docker-compose config rc=${RC[config]}, $SERVICES services, mode $EXPORT_MODE"
 [ "${RC[export]}" -eq 0 ] && [ "${RC[config]}" -eq 0 ] || { status=1; notes+=("compose export failed (see $LOGDIR/export-*.log)"); }
 
 if [ "${RC[export]}" -eq 0 ] && [ "$COMPOSE_VERSION" != none ]; then
@@ -178,6 +180,7 @@ NOOP_OK=$(le "${T[noop]}" 30 && [ "${C[noop]}" = 0 ] && echo met || echo "NOT me
   echo "make bench-site  $START_DATE  $(uname -n)  nproc=$(nproc)  $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "load average (1, 5, 15 min): at start $LOAD_START, at end $LOAD_END"
   echo "docker-compose in stack-host: $COMPOSE_VERSION; services exported: $SERVICES; containers up under compose: ${COMPOSE_CONTAINERS:-0}"
+  echo "export_compose.yml changed= first/second/--check: ${EXPORT_CHANGED:-?}; docker-compose config of the export: rc ${RC[config]}; modes: ${EXPORT_MODE:-?}"
   echo
   echo "| run | site.yml | docker-compose | ratio | target | result |"
   echo "| --- | --- | --- | --- | --- | --- |"

@@ -21,10 +21,10 @@ INVENTORY ?= inventories/local
 
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup host-deps engine images lint unit sanity bench molecule test fast deploy build clean demo demo-down
+.PHONY: help setup host-deps engine images lint unit sanity bench bench-site molecule test fast deploy build clean demo demo-down
 
 help:
-	@echo "make setup | lint | unit | fast | molecule [SCENARIO=x] | test | deploy | build | demo | demo-down | sanity | bench"
+	@echo "make setup | lint | unit | fast | molecule [SCENARIO=x] | test | deploy | build | demo | demo-down | sanity | bench | bench-site"
 
 $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ sanity: $(STAMP)
 ## bench: health_probe concurrency figure (12 endpoints, slowest ~1 s)
 bench: $(STAMP)
 	python scripts/bench_health_probe.py
+
+## bench-site: site.yml against docker-compose on the stack scenario's host, one table with ratios (~25 min;
+## a benchmark, not part of `make test`). BENCH_FLEET=1 adds the fleet's 4-host no-op. Run it through the queue.
+bench-site: setup images
+	bash scripts/bench_site.sh
 
 molecule: setup images
 	@bash molecule/resources/scripts/run-scenarios.sh $(if $(SCENARIO),$(SCENARIO),$(SCENARIOS))

@@ -45,8 +45,12 @@ main()
 '''
 
 FAKE_NETWORK = '''#!/usr/bin/python
+import os
 from ansible.module_utils.basic import AnsibleModule
 module = AnsibleModule(argument_spec=dict(name=dict(type='str'), state=dict(type='str')), supports_check_mode=True)
+if os.environ.get('FAKE_NETWORK_LOG'):
+    with open(os.environ['FAKE_NETWORK_LOG'], 'a') as handle:
+        handle.write(module.params['name'] + '\\n')
 module.exit_json(changed=False, network={'Name': module.params['name']})
 '''
 
@@ -143,6 +147,28 @@ def test_a_bad_size_fails_before_the_container_naming_the_input(world):
     assert proc.returncode != 0
     assert calls == []
     assert 'postgres_resources' in proc.stdout and '8 GB' in proc.stdout, proc.stdout[-3000:]
+
+
+def test_a_public_port_is_refused_before_the_container_naming_the_input(world):
+    # The whole description is checked by one assert (container_input_problems); a redis bound on 0.0.0.0
+    # without redis_allow_public_ports stops before docker_container is called.
+    proc, calls = run(world, [include('selfhost.supabase.redis', tasks_from='container')],
+                      {'supabase_redis_password': 'unit-redis-password-not-real', 'redis_bind_address': '0.0.0.0'})
+    assert proc.returncode != 0
+    assert calls == []
+    assert 'container_allow_public_ports' in proc.stdout, proc.stdout[-3000:]
+    assert 'unit-redis-password-not-real' not in proc.stdout
+
+
+def test_the_network_is_ensured_once_per_run_and_host(world, tmp_path):
+    networks = tmp_path / 'networks.log'
+    proc, calls = run(world, [include('selfhost.supabase.postgres', tasks_from='container'),
+                              include('selfhost.supabase.redis', tasks_from='container')],
+                      {'supabase_redis_password': 'unit-redis-password-not-real'},
+                      env_extra={'FAKE_NETWORK_LOG': str(networks)})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert len(calls) == 2
+    assert networks.read_text().splitlines() == ['supabase_default'], networks.read_text()
 
 
 def test_direct_use_from_a_play_is_refused(world):

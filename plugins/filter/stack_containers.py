@@ -13,6 +13,8 @@ stack-wide variable (``supabase_anon_key``), and the playbook passes its value i
 
 from __future__ import annotations
 
+import re
+
 PREFIX = 'com.supabase.selfhost.'
 MANAGED = PREFIX + 'managed'
 COMPONENT = PREFIX + 'component'
@@ -66,6 +68,9 @@ def _labels(container):
     return labels or {}
 
 
+EXITED = re.compile(r'^Exited \((\d+)\)')
+
+
 def _state(container):
     """(status, restarting, health, exit code) from an inspect result or a `docker ps` entry."""
     state = container.get('State')
@@ -79,7 +84,9 @@ def _state(container):
         if '(%s)' % word in text or '(health: %s)' % word in text:
             health = word
             break
-    return status, status == 'restarting', health, 0
+    # `docker ps` says "Exited (137) 2 minutes ago" where an inspect result has State.ExitCode.
+    exited = EXITED.match(text)
+    return status, status == 'restarting', health, int(exited.group(1)) if exited else 0
 
 
 def stack_containers(containers, network='supabase_default'):

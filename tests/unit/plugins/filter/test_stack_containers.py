@@ -72,8 +72,15 @@ def test_docker_ps_entries_are_read_too():
     [d] = S.stack_containers([entry], NET)
     assert (d['container'], d['component'], d['running'], d['health'], d['db_client']) == \
         ('supabase-rest', 'postgrest', True, 'healthy', True)
-    exited = dict(entry, State='exited', Status='Exited (1) 2 seconds ago')
-    assert S.stack_containers([exited], NET)[0]['running'] is False
+    exited = dict(entry, State='exited', Status='Exited (137) 2 seconds ago')
+    [gone] = S.stack_containers([exited], NET)
+    assert (gone['running'], gone['exit_code']) == (False, 137)
+    assert S.health_failures([gone]) == ['supabase-rest (postgrest) is exited, exit code 137']
+    restarting = dict(entry, State='restarting', Status='Restarting (1) 3 seconds ago')
+    assert S.health_failures(S.stack_containers([restarting], NET)) == ['supabase-rest (postgrest) is restarting']
+    unhealthy = dict(entry, Status='Up 5 minutes (unhealthy)')
+    assert S.health_failures(S.stack_containers([unhealthy], NET)) == \
+        ['supabase-rest (postgrest) is running, health unhealthy']
 
 
 def test_probes_from_labels_with_secrets_by_name():

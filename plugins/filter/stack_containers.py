@@ -24,6 +24,8 @@ PROBE_TYPE = PREFIX + 'probe.type'
 PROBE_PORT = PREFIX + 'probe.port'
 PROBE_PATH = PREFIX + 'probe.path'
 PROBE_SECRET = PREFIX + 'probe.secret'
+# `docker ps` status text of an exited container: "Exited (137) 2 minutes ago".
+EXITED = re.compile(r'^Exited \((\d+)\)')
 
 PROBE_TYPES = ('http', 'tcp', 'postgres', 'redis')
 
@@ -66,9 +68,6 @@ def _labels(container):
     if labels is None:
         labels = (container.get('Config') or {}).get('Labels')
     return labels or {}
-
-
-EXITED = re.compile(r'^Exited \((\d+)\)')
 
 
 def _state(container):

@@ -14,10 +14,11 @@ description:
   - Given package names and the host's C(ansible_facts.packages) (from M(ansible.builtin.package_facts)),
     returns the names that are not installed, in their order. A role's package task runs only when this is
     not empty, so a re-run does not pay for an apt module call per role when everything is in place.
-  - Conservative by design. A name that carries a version or a pattern (C(=), C(*), C(<), C(>), C(:) for an
-    architecture) is always returned, because the facts cannot say whether that exact request is met, so the
-    package module decides. With no facts at all (C(None) or an empty dict, for example when the role runs
-    without the host role that gathers them), every name is returned.
+  - Conservative by design. A name is dropped only when it is a key of the facts with at least one installed
+    version. A name that carries a version, a pattern or an architecture (C(nftables=1.0.6-2), C(nftables*),
+    C(nftables:amd64)) is never such a key, so it is always returned and the package module decides. With no
+    facts at all (C(None) or an empty dict, for example when the role runs without the host role that gathers
+    them), every name is returned.
 positional: packages
 options:
   _input:
@@ -44,9 +45,6 @@ _value:
   elements: str
 """
 
-_SPECIFIERS = ("=", "*", "<", ">", ":", "?", "[")
-
-
 def packages_to_install(names, packages=None):
     if names is None:
         return []
@@ -63,8 +61,8 @@ def packages_to_install(names, packages=None):
         if not isinstance(name, string_types) or not name.strip():
             raise AnsibleFilterError("packages_to_install: %r is not a package name" % (name,))
         name = name.strip()
-        pinned = any(c in name for c in _SPECIFIERS)
-        if (pinned or not installed.get(name)) and name not in missing:
+        # Package facts are keyed by bare package names: a pinned or patterned name never matches one.
+        if not installed.get(name) and name not in missing:
             missing.append(name)
     return missing
 

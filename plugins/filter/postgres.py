@@ -41,9 +41,41 @@ def postgres_integer_problems(values, minimum=0, maximum=262143):
     return out
 
 
+def _same(wanted, current):
+    """Patroni returns numbers and booleans as JSON; the inputs may arrive as their strings."""
+    if isinstance(wanted, bool) or isinstance(current, bool):
+        return str(wanted).lower() == str(current).lower()
+    return str(wanted) == str(current)
+
+
+def patroni_config_changes(wanted, current):
+    """The part of ``wanted`` (Patroni's cluster-wide settings) that ``current`` (GET /config) lacks or holds
+    another value for, nested mappings compared key by key; {} when nothing differs. Keys only ``current``
+    has are left alone (an operator's own settings made with patronictl edit-config)."""
+    if not isinstance(wanted, dict):
+        raise AnsibleFilterError('patroni_config_changes: expects a mapping of the wanted settings, got %s'
+                                 % type(wanted).__name__)
+    if current is None:
+        current = {}
+    if not isinstance(current, dict):
+        raise AnsibleFilterError('patroni_config_changes: expects the current settings as a mapping, got %s'
+                                 % type(current).__name__)
+    out = {}
+    for key, value in wanted.items():
+        have = current.get(key)
+        if isinstance(value, dict):
+            nested = patroni_config_changes(value, have if isinstance(have, dict) else {})
+            if nested:
+                out[key] = nested
+        elif key not in current or not _same(value, have):
+            out[key] = value
+    return out
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'postgres_command': postgres_command,
             'postgres_integer_problems': postgres_integer_problems,
+            'patroni_config_changes': patroni_config_changes,
         }

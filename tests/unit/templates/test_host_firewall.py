@@ -110,6 +110,10 @@ def test_db_ports_and_their_sources(db_rules, hook):
     # Redis and MinIO: app hosts (and loopback) only.
     assert sources_of(lines, 6379) == [APPS]
     assert sources_of(lines, 9000) == [APPS]
+    # High availability: etcd from db hosts only; Patroni's REST API from db and app hosts, never the edge.
+    for port in (2379, 2380):
+        assert sources_of(lines, port) == [['10.0.0.10/32', '127.0.0.0/8']]
+    assert sources_of(lines, 8008) == [['10.0.0.10/32', '10.0.0.21/32', '10.0.0.22/32', '127.0.0.0/8']]
     assert '10.0.0.99' not in db_rules
     # Not an edge or app host: no web or Kong ports.
     for port in (80, 443, 8000, 8443):

@@ -1,0 +1,119 @@
+"""Database high availability through playbooks/site.yml: three db hosts (PostgreSQL 15 under Patroni 3.0, etcd
+3.4), one app host whose HAProxy routes writes to the leader (docs/ha.md).
+
+PostgreSQL, Patroni, etcd and HAProxy are REAL (Debian's packages); the services on the app host are STAND-INs
+whose clients (psycopg2) connect where the real services would: the `supabase-db` name on the app host's network.
+The failover test (test_zz_failover.py) kills the leader; these tests read the converged cluster.
+"""
+import json
+import os
+
+import pytest
+import testinfra
+import yaml
+
+testinfra_hosts = ["ha-app"]
+
+DB_HOSTS = {"ha-db1": "10.213.11.11", "ha-db2": "10.213.11.12", "ha-db3": "10.213.11.13"}
+APP_ADDRESS = "10.213.11.21"
+SERVICES = ["supabase-auth", "supabase-rest", "supabase-realtime", "supabase-storage", "supabase-meta"]
+
+
+def _peer(name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+
+
+def _secret(name):
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    with open(os.path.join(inventory, "supabase-secrets.yml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)[name]
+
+
+def cluster(host):
+    """Patroni's view of the cluster, asked of the first member that answers."""
+    for address in DB_HOSTS.values():
+        out = host.run(f"curl -sS -m 3 http://{address}:8008/cluster")
+        if out.rc == 0 and out.stdout.strip().startswith("{"):
+            return json.loads(out.stdout)
+    raise AssertionError("no Patroni member answered /cluster")
+
+
+def sql(host, query, port=5432, container="supabase-auth", timeout=10):
+    """One statement through the app host's database endpoint (HAProxy, as `supabase-db`), from inside a service
+    container, as the services connect; returns the rows."""
+    script = (
+        "import json, sys, psycopg2\n"
+        f"c = psycopg2.connect(host='supabase-db', port={port}, user='postgres', dbname='postgres',"
+        f" password=sys.stdin.readline().strip(), connect_timeout={timeout})\n"
+        "c.autocommit = True\n"
+        "cur = c.cursor()\n"
+        f"cur.execute({query!r})\n"
+        "print(json.dumps(cur.fetchall() if cur.description else [], default=str))\n"
+    )
+    out = host.run(f"docker exec -i {container} python3 -c {json.dumps(script)}",
+                   stdin=_secret("supabase_postgres_password") + "\n")
+    assert out.rc == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_one_leader_and_two_streaming_replicas(host):
+    members = {m["name"]: m for m in cluster(host)["members"]}
+    assert set(members) == set(DB_HOSTS), members
+    roles = sorted(m["role"] for m in members.values())
+    assert roles.count("leader") == 1, roles
+    # synchronous_mode on (the default): one replica is the synchronous standby.
+    assert roles.count("sync_standby") == 1, roles
+    for m in members.values():
+        if m["role"] != "leader":
+            # Patroni 3.0.2 says running; later releases say streaming.
+            assert m["state"] in ("running", "streaming"), m
+            assert int(m["lag"]) < 1024 * 1024, m
+    # The leader's own view: both replicas stream from it, one of them synchronously.
+    rows = sql(host, "select application_name, state, sync_state from pg_stat_replication order by 1")
+    assert sorted(r[0] for r in rows) == sorted(n for n in members if members[n]["role"] != "leader"), rows
+    assert {r[1] for r in rows} == {"streaming"}, rows
+    assert sorted(r[2] for r in rows) == ["async", "sync"], rows
+
+
+def test_write_port_reaches_the_leader_and_read_port_a_replica(host):
+    leader = next(m for m in cluster(host)["members"] if m["role"] == "leader")
+    assert sql(host, "select pg_is_in_recovery(), inet_server_addr()::text") == [[False, leader["host"]]]
+    in_recovery, address = sql(host, "select pg_is_in_recovery(), inet_server_addr()::text", port=5433)[0]
+    assert in_recovery is True
+    assert address != leader["host"] and address in DB_HOSTS.values()
+
+
+def test_a_write_through_the_endpoint_reaches_every_replica(host):
+    sql(host, "create table if not exists public.ha_probe (id int primary key, note text)")
+    sql(host, "insert into public.ha_probe values (1, 'written through haproxy') on conflict (id) do update set note = excluded.note")
+    for name in DB_HOSTS:
+        out = _peer(name).run(
+            "docker exec -u postgres supabase-db psql -tA -d postgres -c 'select note from public.ha_probe where id = 1'")
+        assert out.rc == 0 and out.stdout.strip() == "written through haproxy", (name, out.stderr)
+    sql(host, "drop table public.ha_probe")
+
+
+def test_the_contract_is_on_every_member(host):
+    # The bootstrap ran on the leader only; the replicas have the roles and schemas by streaming.
+    for name in DB_HOSTS:
+        out = _peer(name).run(
+            "docker exec -u postgres supabase-db psql -tA -d postgres -c "
+            "\"select count(*) from pg_roles where rolname in ('authenticator','anon','service_role','supabase_auth_admin')\"")
+        assert out.stdout.strip() == "4", (name, out.stdout, out.stderr)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_use_the_proxy(host, name):
+    # The services' DB host is supabase-db: on the app host that name is HAProxy's container, not a database.
+    resolved = host.check_output(f"docker exec {name} getent hosts supabase-db").split()[0]
+    proxy = host.check_output("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' supabase-haproxy")
+    assert resolved == proxy
+    health = host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {name}")
+    assert health == "healthy"
+
+
+def test_etcd_has_three_members(host):
+    out = _peer("ha-db1").check_output(
+        "docker exec supabase-etcd etcdctl --endpoints=http://127.0.0.1:2379 member list -w json")
+    members = json.loads(out)["members"]
+    assert sorted(m["name"] for m in members) == sorted(DB_HOSTS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the harness images, each cached by a hash of its recipe.
-#   images.sh [name...]     names: platform platform-dind, or a recipe folder of images/ (postgres redis
+#   images.sh [name...]     names: platform platform-dind, or a recipe folder of images/ (postgres redis haproxy
 #                           caddy meta minio standin postgres-supabase ...), built as selfhost-supabase/<folder>:offline
 # With no name, builds all. An image is rebuilt only when its recipe changed.
 set -euo pipefail

@@ -214,6 +214,11 @@ RUNS = [
         ('redis-policy', 'db6', {'db6': {'redis_maxmemory_policy': 'lru'}}, ['redis_maxmemory_policy']),
         ('minio-bucket-name', 'db7', {'db7': {'minio_bucket': 'Bad_Bucket'}}, ['minio_bucket=Bad_Bucket']),
         ('minio-public-bind', 'db8', {'db8': {'minio_bind_address': '0.0.0.0'}}, ['minio_bind_address=0.0.0.0']),
+        # postgres_ha puts HAProxy (services tier) on the app hosts: GOOD_VARS' supabase_db_host (db1's address) on
+        # app1 would bypass it.
+        ('haproxy-db-host-bypass', 'app1', {}, ['haproxy: ', 'supabase_db_host is 10.0.0.10', 'through HAProxy']),
+        ('haproxy-public-bind', 'app2', {'app2': {'haproxy_bind_address': '0.0.0.0', 'supabase_db_host': 'supabase-db'}},
+         ['publishing on haproxy_bind_address=0.0.0.0 needs haproxy_allow_public_ports']),
     ]),
     # --- host, docker, services, gateway and edge roles: one case per host
     ('roles-app-edge', lambda h: (_hosts('app', ['app%d' % i for i in range(3, 17)])(h), _hosts('edge', ['edge2', 'edge3'])(h)),

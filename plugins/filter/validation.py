@@ -264,7 +264,8 @@ def supabase_ha_problems(hostvars, groups):
     mode, etcd, the app hosts' HAProxy and switchover.yml rely on. Empty when no db host sets postgres_ha.
 
     - postgres_ha the same on every db host;
-    - postgres_etcd_hosts (default: the db group) a list of an odd number of db hosts, the same on every db host;
+    - postgres_etcd_hosts (default: the first three db hosts) a list of an odd number of db hosts, the same on
+      every db host;
     - every db host has supabase_private_address, an IP address, each its own;
     - no host in both db and app (the app host's HAProxy takes the supabase-db name on its stack network).
     """
@@ -282,12 +283,12 @@ def supabase_ha_problems(hostvars, groups):
                         ' its own; set postgres_ha: true for the whole group (group_vars/db.yml)'
                         % (', '.join(on), ', '.join(off)))
 
-    # etcd: the members as each HA db host sees them (the role default is the db group).
+    # etcd: the members as each HA db host sees them (the postgres role's default: the first three db hosts).
     seen = []
     for host in on:
         given, members = _hv_get(hostvars, host, 'postgres_etcd_hosts', None)
         if not given or members is None:
-            members = list(db)
+            members = list(db[:3])
         for known in seen:
             if known[0] == members:
                 known[1].append(host)

@@ -225,9 +225,8 @@ RUNS = [
         ('generated-too-short', None, {'all': {'secrets_rotate': ['supabase_redis_password'], 'secrets_password_length': 8}},
          ['supabase_redis_password (generated) must be at least 16 characters']),
     ]),
-    # --- the data tier's roles: one case per db host (postgres_ha allows several; db9, without a case, makes the
-    #     default etcd members, the db group, an odd number)
-    ('roles-data', _hosts('db', ['db2', 'db3', 'db4', 'db5', 'db6', 'db7', 'db8', 'db9']), {'postgres_ha': True}, [
+    # --- the data tier's roles: one case per db host (postgres_ha allows several)
+    ('roles-data', _hosts('db', ['db2', 'db3', 'db4', 'db5', 'db6', 'db7', 'db8']), {'postgres_ha': True}, [
         ('postgres-max-connections-text', 'db1', {'db1': {'postgres_max_connections': 'lots'}}, ['postgres_max_connections']),
         ('postgres-shared-buffers-unit', 'db2', {'db2': {'postgres_shared_buffers': '10XB'}}, ['postgres_shared_buffers=10XB']),
         ('postgres-wal-level-minimal', 'db3', {'db3': {'postgres_wal_level': 'minimal'}}, ['postgres_wal_level must be one of: replica, logical, got: minimal']),

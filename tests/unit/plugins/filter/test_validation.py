@@ -167,12 +167,14 @@ def test_ha_even_etcd_members():
     assert len(problems) == 1, problems
     assert problems[0].startswith('postgres_etcd_hosts has 2 members (db1, db2)')
     assert 'odd number' in problems[0]
-    # Four db hosts and the default member list: four members.
+    # Four db hosts: the default members are the first three (the postgres role's default), four given are refused.
     groups = dict(HA_GROUPS, db=['db1', 'db2', 'db3', 'edge1'])
     hostvars = _ha_hostvars(edge1={'postgres_ha': True})
+    assert v.supabase_ha_problems(hostvars, groups) == []
+    for host in groups['db']:
+        hostvars[host]['postgres_etcd_hosts'] = list(groups['db'])
     problems = v.supabase_ha_problems(hostvars, groups)
-    assert problems == [p for p in problems if 'postgres_etcd_hosts has 4 members (db1, db2, db3, edge1)' in p], problems
-    assert len(problems) == 1
+    assert len(problems) == 1 and 'postgres_etcd_hosts has 4 members (db1, db2, db3, edge1)' in problems[0], problems
 
 
 def test_ha_etcd_members_outside_db_and_malformed():
@@ -188,7 +190,7 @@ def test_ha_etcd_members_outside_db_and_malformed():
 def test_ha_etcd_members_differ_between_hosts():
     problems = _ha(db3={'postgres_etcd_hosts': ['db1', 'db2', 'db3']}, db1={'postgres_etcd_hosts': ['db1']})
     assert any(p.startswith('postgres_etcd_hosts differs between db hosts') for p in problems), problems
-    # The defaults of db2 (the db group) and db3's explicit list are the same list: only db1 differs.
+    # The default of db2 (the first three db hosts) and db3's explicit list are the same list: only db1 differs.
     assert 'db2, db3: ' in problems[0] and 'db1: ' in problems[0]
 
 

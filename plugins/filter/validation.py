@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import copy
 import difflib
+import ipaddress
 import os
 import re
 
@@ -239,6 +240,117 @@ def supabase_inventory_problems(groups, controller='localhost', postgres_ha=Fals
     return problems
 
 
+def _hv_get(hostvars, host, name, default=None):
+    """(set, value) of variable ``name`` of ``host`` as the inventory gives it (templated by hostvars)."""
+    try:
+        hv = hostvars[host]
+    except KeyError:
+        raise AnsibleFilterError('%s is not a host of the inventory' % host)
+    if name not in hv:
+        return False, default
+    return True, hv[name]
+
+
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(_text(value).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def supabase_ha_problems(hostvars, groups):
+    """Problems of a database cluster (postgres_ha: true on a db host): the inputs the postgres role's HA
+    mode, etcd, the app hosts' HAProxy and switchover.yml rely on. Empty when no db host sets postgres_ha.
+
+    - postgres_ha the same on every db host;
+    - postgres_etcd_hosts (default: the first three db hosts) a list of an odd number of db hosts, the same on
+      every db host;
+    - every db host has supabase_private_address, an IP address, each its own;
+    - no host in both db and app (the app host's HAProxy takes the supabase-db name on its stack network).
+    """
+    groups = groups or {}
+    db = _unique(list(groups.get('db') or []))
+    app = list(groups.get('app') or [])
+    ha = dict((host, _truthy(_hv_get(hostvars, host, 'postgres_ha', False)[1])) for host in db)
+    on = [host for host in db if ha[host]]
+    if not on:
+        return []
+    problems = []
+    off = [host for host in db if not ha[host]]
+    if off:
+        problems.append('postgres_ha is true on %s but not on %s: a db host outside the cluster would run a database of'
+                        ' its own; set postgres_ha: true for the whole group (group_vars/db.yml)'
+                        % (', '.join(on), ', '.join(off)))
+
+    # etcd: the members as each HA db host sees them (the postgres role's default: the first three db hosts).
+    seen = []
+    for host in on:
+        given, members = _hv_get(hostvars, host, 'postgres_etcd_hosts', None)
+        if not given or members is None:
+            members = list(db[:3])
+        for known in seen:
+            if known[0] == members:
+                known[1].append(host)
+                break
+        else:
+            seen.append((members, [host]))
+    if len(seen) > 1:
+        problems.append('postgres_etcd_hosts differs between db hosts (%s): every etcd member must be given the same'
+                        ' member list; set it once in group_vars/db.yml'
+                        % '; '.join('%s: %s' % (', '.join(hosts), _text(value)) for value, hosts in seen))
+    members = seen[0][0]
+    if not isinstance(members, (list, tuple)) or any(not isinstance(m, str) for m in members):
+        problems.append('postgres_etcd_hosts must be a list of inventory host names of group db, got %r' % (members,))
+    else:
+        unique = _unique(list(members))
+        if len(unique) != len(members):
+            problems.append('postgres_etcd_hosts names a host more than once (%s)' % ', '.join(members))
+        if not unique:
+            problems.append('postgres_etcd_hosts is empty: etcd needs 3 members (or 5, 7), one per db host')
+        elif len(unique) % 2 == 0:
+            problems.append('postgres_etcd_hosts has %d members (%s): etcd needs an odd number (3, 5, 7); with an even'
+                            ' number one more member adds no failure tolerance, and a split in half has no majority'
+                            % (len(unique), ', '.join(unique)))
+        strangers = [m for m in unique if m not in db]
+        if strangers:
+            problems.append('postgres_etcd_hosts names %s, not in group db: etcd runs beside PostgreSQL on the db hosts'
+                            ' (supabase-etcd); list db hosts only' % ', '.join(strangers))
+
+    addresses = {}
+    for host in db:
+        try:
+            given, address = _hv_get(hostvars, host, 'supabase_private_address', None)
+        except AnsibleFilterError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a template naming an undefined variable
+            problems.append('%s: supabase_private_address cannot be resolved (%s): give the IP address the other db'
+                            ' and app hosts reach it at' % (host, _text(exc).split('\n')[0]))
+            continue
+        text = _text(address).strip()
+        if not given or not text:
+            problems.append('%s: supabase_private_address is not set: with postgres_ha every db host needs the IP address'
+                            ' the other db and app hosts reach it at (Patroni, etcd and PostgreSQL publish their ports'
+                            ' there)' % host)
+        elif not _is_ip(text):
+            problems.append('%s: supabase_private_address is %r, not an IP address: with postgres_ha Patroni and etcd'
+                            ' advertise it to their peers; give the host\'s private IP address' % (host, text))
+        else:
+            addresses.setdefault(str(ipaddress.ip_address(text)), []).append(host)
+    for address, hosts in sorted(addresses.items()):
+        if len(hosts) > 1:
+            problems.append('%s share supabase_private_address %s: each db host of a cluster needs its own'
+                            % (', '.join(hosts), address))
+
+    both = [host for host in db if host in app]
+    if both:
+        problems.append('%s %s in both group db and group app: with postgres_ha the app hosts run HAProxy, which takes'
+                        ' the supabase-db name on their stack network (the name the db host\'s PostgreSQL container has'
+                        ' on a shared host); give the database and the app hosts different machines'
+                        % (', '.join(both), 'is' if len(both) == 1 else 'are'))
+    return problems
+
+
 def supabase_declared_options(specs):
     """Option names of a list of parsed meta/argument_specs.yml documents (every entry point)."""
     names = set()
@@ -399,6 +511,7 @@ class FilterModule(object):
             'supabase_url_problems': supabase_url_problems,
             'supabase_port_problems': supabase_port_problems,
             'supabase_inventory_problems': supabase_inventory_problems,
+            'supabase_ha_problems': supabase_ha_problems,
             'supabase_declared_options': supabase_declared_options,
             'supabase_role_specs': supabase_role_specs,
             'supabase_unknown_variables': supabase_unknown_variables,

@@ -116,6 +116,27 @@ RUNS = [
     ('no-app-host', _no_app, {}, [('no-app-host', None, {}, ['group app has no host'])]),
     ('controller-in-app', _controller_in_app, {}, [('controller-in-app-group', None, {},
                                                     ['controller (localhost) is in group app'])]),
+    # --- a database cluster (postgres_ha: supabase_ha_problems in plugins/filter/validation.py): one message per run.
+    #     Not strict: postgres_etcd_hosts is the postgres role's input, and these runs test the cluster rules alone.
+    ('ha-with-one-db-host', None, {}, [('ha-with-one-db-host', None, {'all': {'postgres_ha': True}},
+                                        ['group db has 1 host(s) (db1) with postgres_ha: true', '3 or more'])]),
+    ('ha-1', lambda h: (_hosts('db', ['db2', 'db3'])(h), h['all']['children']['app']['hosts'].update(db1={})),
+     {'postgres_ha': True, 'supabase_strict_variables': False}, [
+         ('ha-etcd-even', None, {'all': {'postgres_etcd_hosts': ['db1', 'db2']}},
+          ['Database cluster (postgres_ha): ', 'postgres_etcd_hosts has 2 members (db1, db2)', 'odd number']),
+         ('ha-db-private-address-empty', None, {'db2': {'supabase_private_address': ''}},
+          ['db2: supabase_private_address is not set']),
+         ('ha-db-private-address-not-ip', None, {'db3': {'supabase_private_address': 'db3.internal'}},
+          ["db3: supabase_private_address is 'db3.internal', not an IP address"]),
+         ('ha-db-host-in-app', None, {}, ['db1 is in both group db and group app', 'HAProxy']),
+     ]),
+    ('ha-2', lambda h: (_hosts('db', ['db2'])(h), h['all']['children']['db']['hosts'].update(db3={})),
+     {'supabase_strict_variables': False}, [
+        ('ha-etcd-member-not-db', None, {'all': {'postgres_etcd_hosts': ['db1', 'db2', 'app1']}},
+         ['postgres_etcd_hosts names app1, not in group db']),
+        ('ha-set-on-some-db-hosts', None, {'db1': {'postgres_ha': True}}, ['postgres_ha is true on db1 but not on db2, db3']),
+        ('ha-db-private-address-missing', None, {}, ['db3: supabase_private_address is not set']),
+    ]),
     # --- public URLs, one host each; the loop reports every host
     ('urls', _hosts('app', ['app3', 'app4']), {}, [
         ('public-url-with-path', 'db1', {'db1': {'supabase_public_url': 'https://supabase.example.com/api'}},

@@ -119,6 +119,130 @@ def test_inventory_shape():
     assert 'not in the inventory' in v.supabase_inventory_problems(dict(good, all=['db1']))[0]
 
 
+
+# --- a database cluster (postgres_ha): supabase_ha_problems
+
+HA_GROUPS = {'all': ['localhost', 'db1', 'db2', 'db3', 'app1', 'edge1'], 'db': ['db1', 'db2', 'db3'],
+             'app': ['app1'], 'edge': ['edge1']}
+
+
+def _ha_hostvars(**per_host):
+    """hostvars of HA_GROUPS' hosts: every db host HA with its own private address; per_host overrides
+    (a value None removes the variable)."""
+    out = {}
+    for i, host in enumerate(HA_GROUPS['all']):
+        hv = {'inventory_hostname': host, 'supabase_private_address': '10.0.0.%d' % (10 + i)}
+        if host in HA_GROUPS['db']:
+            hv['postgres_ha'] = True
+        for name, value in (per_host.get(host) or {}).items():
+            if value is None:
+                hv.pop(name, None)
+            else:
+                hv[name] = value
+        out[host] = hv
+    return out
+
+
+def _ha(groups=None, **per_host):
+    return v.supabase_ha_problems(_ha_hostvars(**per_host), groups or HA_GROUPS)
+
+
+def _all_db(**values):
+    return dict((host, dict(values)) for host in HA_GROUPS['db'])
+
+
+def test_ha_good_cluster_and_no_cluster():
+    assert _ha() == []
+    # The default etcd members are the db group; giving them explicitly, or as a tuple, is the same.
+    assert _ha(**_all_db(postgres_etcd_hosts=['db1', 'db2', 'db3'])) == []
+    assert _ha(**_all_db(postgres_ha='yes')) == []
+    # No db host sets postgres_ha: nothing to check here (even a missing address is the single-host rules' business).
+    assert _ha(**_all_db(postgres_ha=None, supabase_private_address=None)) == []
+    assert _ha(**_all_db(postgres_ha=False, postgres_etcd_hosts=['db1', 'db2'])) == []
+    assert 'supabase_ha_problems' in v.FilterModule().filters()
+
+
+def test_ha_even_etcd_members():
+    problems = _ha(**_all_db(postgres_etcd_hosts=['db1', 'db2']))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith('postgres_etcd_hosts has 2 members (db1, db2)')
+    assert 'odd number' in problems[0]
+    # Four db hosts: the default members are the first three (the postgres role's default), four given are refused.
+    groups = dict(HA_GROUPS, db=['db1', 'db2', 'db3', 'edge1'])
+    hostvars = _ha_hostvars(edge1={'postgres_ha': True})
+    assert v.supabase_ha_problems(hostvars, groups) == []
+    for host in groups['db']:
+        hostvars[host]['postgres_etcd_hosts'] = list(groups['db'])
+    problems = v.supabase_ha_problems(hostvars, groups)
+    assert len(problems) == 1 and 'postgres_etcd_hosts has 4 members (db1, db2, db3, edge1)' in problems[0], problems
+
+
+def test_ha_etcd_members_outside_db_and_malformed():
+    problems = _ha(**_all_db(postgres_etcd_hosts=['db1', 'db2', 'app1']))
+    assert problems == ['postgres_etcd_hosts names app1, not in group db: etcd runs beside PostgreSQL on the db hosts'
+                        ' (supabase-etcd); list db hosts only']
+    assert 'nohost' in _ha(**_all_db(postgres_etcd_hosts=['db1', 'db2', 'nohost']))[0]
+    assert 'must be a list' in _ha(**_all_db(postgres_etcd_hosts='db1,db2,db3'))[0]
+    assert 'is empty' in _ha(**_all_db(postgres_etcd_hosts=[]))[0]
+    assert any('more than once' in p for p in _ha(**_all_db(postgres_etcd_hosts=['db1', 'db1', 'db2'])))
+
+
+def test_ha_etcd_members_differ_between_hosts():
+    problems = _ha(db3={'postgres_etcd_hosts': ['db1', 'db2', 'db3']}, db1={'postgres_etcd_hosts': ['db1']})
+    assert any(p.startswith('postgres_etcd_hosts differs between db hosts') for p in problems), problems
+    # The default of db2 (the first three db hosts) and db3's explicit list are the same list: only db1 differs.
+    assert 'db2, db3: ' in problems[0] and 'db1: ' in problems[0]
+
+
+@pytest.mark.parametrize('address,words', [
+    (None, 'db2: supabase_private_address is not set'),
+    ('', 'db2: supabase_private_address is not set'),
+    ('  ', 'db2: supabase_private_address is not set'),
+    ('db2.internal', "db2: supabase_private_address is 'db2.internal', not an IP address"),
+    ('10.0.0.300', "db2: supabase_private_address is '10.0.0.300', not an IP address"),
+    ('10.0.0.11', 'db1, db2 share supabase_private_address 10.0.0.11'),  # db1's
+])
+def test_ha_db_host_private_address(address, words):
+    problems = _ha(db2={'supabase_private_address': address})
+    assert len(problems) == 1 and words in problems[0], problems
+
+
+def test_ha_private_address_ipv6_and_unresolvable():
+    assert _ha(db2={'supabase_private_address': 'fd00::2'}) == []
+
+    class Undefined(dict):
+        def __getitem__(self, name):
+            if name == 'supabase_private_address':
+                raise ValueError("'ansible_host' is undefined\nmore detail")
+            return dict.__getitem__(self, name)
+
+    hostvars = _ha_hostvars()
+    hostvars['db3'] = Undefined(hostvars['db3'])
+    problems = v.supabase_ha_problems(hostvars, HA_GROUPS)
+    assert problems == ["db3: supabase_private_address cannot be resolved ('ansible_host' is undefined): give the IP"
+                        " address the other db and app hosts reach it at"]
+
+
+def test_ha_db_and_app_overlap():
+    groups = dict(HA_GROUPS, app=['app1', 'db3'])
+    problems = v.supabase_ha_problems(_ha_hostvars(), groups)
+    assert len(problems) == 1 and problems[0].startswith('db3 is in both group db and group app'), problems
+    assert 'HAProxy' in problems[0] and 'supabase-db' in problems[0]
+
+
+def test_ha_set_on_some_db_hosts_only():
+    problems = _ha(db2={'postgres_ha': False}, db3={'postgres_ha': None})
+    assert problems == ['postgres_ha is true on db1 but not on db2, db3: a db host outside the cluster would run a'
+                        ' database of its own; set postgres_ha: true for the whole group (group_vars/db.yml)']
+
+
+def test_ha_every_problem_at_once_and_unknown_host():
+    problems = _ha(HA_GROUPS, db1={'postgres_etcd_hosts': ['db1', 'db2']}, db2={'postgres_etcd_hosts': ['db1', 'db2'],
+                   'supabase_private_address': None}, db3={'postgres_etcd_hosts': ['db1', 'db2'], 'postgres_ha': 'no'})
+    assert [p.split(' ')[0] for p in problems] == ['postgres_ha', 'postgres_etcd_hosts', 'db2:'], problems
+    with pytest.raises(AnsibleFilterError):
+        v.supabase_ha_problems({}, HA_GROUPS)
+
 def test_single_machine_controller_is_the_whole_stack():
     local = {'all': ['localhost'], 'db': ['localhost'], 'app': ['localhost'], 'edge': ['localhost']}
     assert v.supabase_inventory_problems(local) == []

@@ -116,3 +116,18 @@ def test_etcd_has_three_members(host):
         "docker exec supabase-etcd etcdctl --endpoints=http://127.0.0.1:2379 member list -w json")
     members = json.loads(out)["members"]
     assert sorted(m["name"] for m in members) == sorted(DB_HOSTS)
+
+
+def test_no_secret_in_the_ansible_log():
+    # Every ansible run of the scenario (converge, idempotence) logs to ANSIBLE_LOG_PATH; the passwords Patroni
+    # gets through its environment, and the REST API calls made with them, must not appear there.
+    import yaml
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    with open(os.path.join(inventory, "supabase-secrets.yml"), encoding="utf-8") as f:
+        secrets = yaml.safe_load(f)
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ansible.log"), encoding="utf-8",
+              errors="replace") as f:
+        log = f.read()
+    assert len(log) > 10000, "the converge log is missing"
+    for name in ("supabase_postgres_password", "supabase_jwt_secret"):
+        assert secrets[name] not in log, name

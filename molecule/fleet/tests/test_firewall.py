@@ -13,14 +13,22 @@ import time
 import pytest
 import testinfra
 
-testinfra_hosts = ["fleet-db"]
+testinfra_hosts = ["fleet-db1"]
 
 NETWORK = "selfhost-fleet"
 OUTSIDER = "fleet-outsider"
 OUTSIDER_IP = "10.213.7.99"
 OUTSIDER_IMAGE = "selfhost-supabase/debian12-systemd:latest"
-PRIVATE = {"fleet-db": "10.213.7.10", "fleet-app1": "10.213.7.21", "fleet-app2": "10.213.7.22", "fleet-edge": "10.213.7.30"}
-SERVICE_HOSTS = ["fleet-db", "fleet-app1", "fleet-app2"]
+PRIVATE = {"fleet-db1": "10.213.7.11", "fleet-db2": "10.213.7.12", "fleet-db3": "10.213.7.13",
+           "fleet-app1": "10.213.7.21", "fleet-app2": "10.213.7.22", "fleet-edge": "10.213.7.30"}
+DB_HOSTS = ["fleet-db1", "fleet-db2", "fleet-db3"]
+SERVICE_HOSTS = [*DB_HOSTS, "fleet-app1", "fleet-app2"]
+# etcd's client and peer ports (postgres_ha): admitted from the db hosts only (host_firewall_group_ports).
+ETCD_PORTS = ("2379", "2380")
+
+
+def _etcd(target):
+    return target.rsplit(":", 1)[1] in ETCD_PORTS
 EDGE_443 = f"{PRIVATE['fleet-edge']}:443"
 
 # Tries every HOST:PORT of argv at once; prints {target: open | refused | timeout | <error>}.
@@ -101,7 +109,9 @@ def published():
 
 def test_every_published_port_is_on_a_private_address(published):
     # A port on 0.0.0.0 would also be governed, but the probes below target the private addresses.
-    assert f"{PRIVATE['fleet-db']}:5432" in published["fleet-db"]
+    for db in DB_HOSTS:
+        for port in (5432, 8008, *ETCD_PORTS):
+            assert f"{PRIVATE[db]}:{port}" in published[db], (db, port)
     for app in ("fleet-app1", "fleet-app2"):
         assert f"{PRIVATE[app]}:8000" in published[app]
     for name, targets in published.items():
@@ -119,17 +129,33 @@ def test_outsider_is_refused_on_every_published_port_but_edge_443(outsider, publ
 
 
 def test_fleet_hosts_reach_the_published_ports(published):
-    # From an app host: the db host's ports (PostgreSQL for the fleet; Redis and MinIO for app hosts)
-    # and the other app host's Kong; edge 443 as well.
+    # From an app host: the db hosts' ports (PostgreSQL and Patroni's REST API for the fleet; Redis and MinIO
+    # for app hosts) but etcd, and the other app host's Kong; edge 443 as well.
+    db_ports = set().union(*(published[db] for db in DB_HOSTS))
     t0 = time.monotonic()
-    from_app1 = _probe_from("fleet-app1", sorted(published["fleet-db"] | published["fleet-app2"]) + [EDGE_443])
+    from_app1 = _probe_from("fleet-app1", sorted({t for t in db_ports if not _etcd(t)} | published["fleet-app2"]) + [EDGE_443])
     from_app2 = _probe_from("fleet-app2", sorted(published["fleet-app1"]))
+    # A db host reaches the other members' etcd (Patroni's store, etcd's peers).
+    from_db2 = _probe_from("fleet-db2", sorted(t for t in published["fleet-db1"] | published["fleet-db3"] if _etcd(t)))
     # The edge reaches the app hosts' Kong (Caddy does) and the db host's PostgreSQL.
     from_edge = _probe_from("fleet-edge", sorted(t for t in published["fleet-app1"] | published["fleet-app2"] if t.endswith(":8000"))
-                            + [f"{PRIVATE['fleet-db']}:5432"])
-    print(f"fleet probes: {time.monotonic() - t0:.1f} s", from_app1, from_app2, from_edge)
-    for result in (from_app1, from_app2, from_edge):
+                            + [f"{PRIVATE['fleet-db1']}:5432"])
+    print(f"fleet probes: {time.monotonic() - t0:.1f} s", from_app1, from_app2, from_db2, from_edge)
+    assert len(from_db2) == 4, from_db2
+    for result in (from_app1, from_app2, from_db2, from_edge):
         assert result and all(state == "open" for state in result.values()), result
+
+
+def test_ha_ports_are_kept_to_their_groups(published):
+    # etcd only from db hosts: not from an app host. Patroni's REST API from db, app and monitor hosts: not
+    # from the edge.
+    etcd = sorted(t for db in DB_HOSTS for t in published[db] if _etcd(t))
+    from_app1 = _probe_from("fleet-app1", etcd)
+    from_edge = _probe_from("fleet-edge", [f"{PRIVATE[db]}:8008" for db in DB_HOSTS])
+    print("ha port probes:", from_app1, from_edge)
+    assert len(from_app1) == 6 and len(from_edge) == 3, (from_app1, from_edge)
+    for result in (from_app1, from_edge):
+        assert all(state != "open" for state in result.values()), result
 
 
 @pytest.fixture
@@ -139,8 +165,8 @@ def unlisted_port(host):
     host.run(f"docker rm -f {name}")
     host.check_output(
         f"docker run -d --name {name} --label selfhost.test=fleet-firewall --entrypoint python3 "
-        f"-p {PRIVATE['fleet-db']}:18080:18080 selfhost-supabase/standin:offline -m http.server 18080")
-    target = f"{PRIVATE['fleet-db']}:18080"
+        f"-p {PRIVATE['fleet-db1']}:18080:18080 selfhost-supabase/standin:offline -m http.server 18080")
+    target = f"{PRIVATE['fleet-db1']}:18080"
     deadline = time.monotonic() + 20
     while json.loads(host.check_output("python3 -c %s %s" % (_quote(PROBE), target)))[target] != "open":
         assert time.monotonic() < deadline, "the throwaway listener did not come up on the db host"
@@ -174,13 +200,13 @@ def test_rules_hold_after_a_docker_restart_on_the_db_host(host, outsider, publis
     # A new engine, which set up its own iptables rules again (with live-restore the containers keep running).
     assert host.check_output("systemctl show -p MainPID --value docker.service") not in (pid, "0")
     _wait_healthy(host, 90, needs="supabase-db")
-    print(f"docker restart on fleet-db until healthy: {time.monotonic() - t0:.1f} s")
+    print(f"docker restart on fleet-db1 until healthy: {time.monotonic() - t0:.1f} s")
     assert host.check_output("nft -s list table inet selfhost_filter") == before
-    targets = sorted(published["fleet-db"])
-    # The fleet is admitted again once the containers are back ...
+    targets = sorted(published["fleet-db1"])
+    # The fleet is admitted again once the containers are back (etcd: the db hosts only) ...
     deadline = time.monotonic() + 30
     while True:
-        from_app = _probe_from("fleet-app1", targets)
+        from_app = _probe_from("fleet-app1", [t for t in targets if not _etcd(t)])
         if all(state == "open" for state in from_app.values()):
             break
         assert time.monotonic() < deadline, from_app

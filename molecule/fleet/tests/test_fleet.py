@@ -1,4 +1,5 @@
-"""A fleet through playbooks/site.yml: db, two app hosts, one edge, on a private network.
+"""A fleet through playbooks/site.yml: three db hosts (Patroni, test_ha.py), two app hosts, one edge, on a private
+network.
 
 Kong and most services are STAND-INs here (wiring only); PostgreSQL, Redis, Caddy and postgres-meta are real.
 """
@@ -13,7 +14,9 @@ import testinfra
 testinfra_hosts = ["fleet-edge"]
 
 SITE = "supabase.test"
-DB_ADDRESS = "10.213.7.10"
+# The first db host: Redis and MinIO run there (docs/ha.md), and a PostgreSQL member.
+DB_ADDRESS = "10.213.7.11"
+DB_HOSTS = {"fleet-db1": DB_ADDRESS, "fleet-db2": "10.213.7.12", "fleet-db3": "10.213.7.13"}
 APP_HOSTS = ["fleet-app1", "fleet-app2"]
 CURL = f"curl -sS -k --resolve {SITE}:443:127.0.0.1"
 
@@ -80,11 +83,17 @@ def test_app_services_reach_postgres_on_the_db_host(name):
 
 
 def test_db_published_on_private_address_only():
-    db = _peer("fleet-db")
-    for container, port in (("supabase-db", 5432), ("supabase-redis", 6379), ("supabase-minio", 9000)):
-        ports = db.check_output(f"docker port {container}")
-        assert f"{DB_ADDRESS}:{port}" in ports, (container, ports)
-        assert "0.0.0.0" not in ports and "127.0.0.1" not in ports, (container, ports)
+    published = {"fleet-db1": (("supabase-db", 5432), ("supabase-db", 8008), ("supabase-etcd", 2379), ("supabase-redis", 6379),
+                               ("supabase-minio", 9000))}
+    for name, address in DB_HOSTS.items():
+        db = _peer(name)
+        for container, port in published.get(name, (("supabase-db", 5432), ("supabase-db", 8008), ("supabase-etcd", 2379))):
+            ports = db.check_output(f"docker port {container}")
+            assert f"{address}:{port}" in ports, (name, container, ports)
+            assert "0.0.0.0" not in ports and "127.0.0.1" not in ports, (name, container, ports)
+    # Redis and MinIO on the first db host only.
+    for name in ("fleet-db2", "fleet-db3"):
+        assert not _peer(name).check_output("docker ps -q --filter name=^supabase-redis$ --filter name=^supabase-minio$"), name
 
 
 # Run inside a service container on an app host, with that container's own environment.
@@ -139,7 +148,7 @@ def test_realtime_wired_to_the_db_hosts_docker_name_fails_naming_redis():
 
 
 def test_edge_is_the_only_public_entry(host):
-    for name in ["fleet-db", *APP_HOSTS]:
+    for name in [*DB_HOSTS, *APP_HOSTS]:
         peer = _peer(name)
         for line in peer.check_output("ss -Hltn").splitlines():
             addr = line.split()[3].rsplit(":", 1)[0]

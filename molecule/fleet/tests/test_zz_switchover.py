@@ -1,9 +1,9 @@
 """playbooks/switchover.yml under a bounded write loop through the services' endpoint (docs/ha.md, docs/operations.md).
 
-Runs after the failover test (file order): the cluster has a leader and two streaming replicas again. The
-playbook is run with ansible-playbook against this scenario's inventory, first in check mode (nothing may
-change), then for real with a named candidate; the loop counts its failed writes, and every acknowledged write
-must be in the table.
+Runs after the failover and rolling upgrade tests (file order): the cluster has a leader and two streaming
+replicas again. The playbook is run with ansible-playbook against this scenario's inventory, first in check mode
+(nothing may change), then for real with a named candidate; the loop counts its failed writes, and every
+acknowledged write must be in the table.
 """
 import os
 import subprocess
@@ -12,7 +12,7 @@ import time
 from test_ha import _peer, cluster, sql
 from test_zz_failover import _loop_report, _start_loop
 
-testinfra_hosts = ["ha-app"]
+testinfra_hosts = ["fleet-app1"]
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.getcwd())
 

@@ -1,6 +1,6 @@
 """Failover under load, then the old leader's return (docs/ha.md, "Measured").
 
-A client inside a service container on the app host writes a counter through the database endpoint the services
+A client inside a service container on the first app host writes a counter through the database endpoint the services
 use (HAProxy as `supabase-db`), one autocommit INSERT at a time, reconnecting after an error, bounded in count
 and time. The leader's database container is killed (SIGKILL: no clean shutdown, the leader key expires). The
 test measures the time to a new leader, to every service healthy again and to the first write accepted again,
@@ -12,9 +12,9 @@ import time
 
 import shlex
 
-from test_ha import PASSWORD, SERVICES, _peer, cluster, sql
+from test_ha import APP_HOSTS, PASSWORD, SERVICES, _peer, cluster, sql
 
-testinfra_hosts = ["ha-app"]
+testinfra_hosts = ["fleet-app1"]
 
 WRITES = 600          # bound on the loop's writes
 LOOP_SECONDS = 90     # bound on the loop's time
@@ -59,9 +59,13 @@ def _leader(host):
     return next((m for m in cluster(host)["members"] if m["role"] == "leader"), None)
 
 
-def _all_healthy(host):
-    out = host.run("docker inspect -f '{{.Name}} {{.State.Health.Status}}' " + " ".join(SERVICES))
-    return out.rc == 0 and all(line.endswith(" healthy") for line in out.stdout.split("\n") if line.strip())
+def _all_healthy():
+    """Every service healthy on every app host."""
+    for app in APP_HOSTS:
+        out = _peer(app).run("docker inspect -f '{{.Name}} {{.State.Health.Status}}' " + " ".join(SERVICES))
+        if out.rc != 0 or not all(line.endswith(" healthy") for line in out.stdout.split("\n") if line.strip()):
+            return False
+    return True
 
 
 def _start_loop(host, name):
@@ -112,7 +116,7 @@ def test_failover_loses_no_acknowledged_write(host):
     t_write, _ = _wait("a write through the endpoint",
                        lambda: host.run(f"docker exec supabase-auth python3 -c {shlex.quote(probe)}").rc == 0, 60)
     t_write += t_leader
-    t_healthy, _ = _wait("every service healthy", lambda: _all_healthy(host), 60, interval=1)
+    t_healthy, _ = _wait("every service healthy on both app hosts", _all_healthy, 60, interval=1)
     t_healthy = time.time() - killed_at
 
     report = _loop_report(host, "ha-failover")

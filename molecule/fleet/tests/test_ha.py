@@ -1,7 +1,7 @@
-"""Database high availability through playbooks/site.yml: three db hosts (PostgreSQL 15 under Patroni 3.0, etcd
-3.4), one app host whose HAProxy routes writes to the leader (docs/ha.md).
+"""Database high availability in the fleet: three db hosts (PostgreSQL 15 under Patroni 3.0, etcd 3.4), two app
+hosts whose HAProxy routes writes to the leader (docs/ha.md).
 
-PostgreSQL, Patroni, etcd and HAProxy are REAL (Debian's packages); the services on the app host are STAND-INs
+PostgreSQL, Patroni, etcd and HAProxy are REAL (Debian's packages); the services on the app hosts are STAND-INs
 whose clients (psycopg2) connect where the real services would: the `supabase-db` name on the app host's network.
 The failover test (test_zz_failover.py) kills the leader; these tests read the converged cluster.
 """
@@ -12,10 +12,10 @@ import shlex
 import pytest
 import testinfra
 
-testinfra_hosts = ["ha-app"]
+testinfra_hosts = ["fleet-app1"]
 
-DB_HOSTS = {"ha-db1": "10.213.11.11", "ha-db2": "10.213.11.12", "ha-db3": "10.213.11.13"}
-APP_ADDRESS = "10.213.11.21"
+DB_HOSTS = {"fleet-db1": "10.213.7.11", "fleet-db2": "10.213.7.12", "fleet-db3": "10.213.7.13"}
+APP_HOSTS = ["fleet-app1", "fleet-app2"]
 SERVICES = ["supabase-auth", "supabase-rest", "supabase-realtime", "supabase-storage", "supabase-meta"]
 
 
@@ -101,18 +101,20 @@ def test_the_contract_is_on_every_member(host):
         assert out.stdout.strip() == "4", (name, out.stdout, out.stderr)
 
 
+@pytest.mark.parametrize("app", APP_HOSTS)
 @pytest.mark.parametrize("name", SERVICES)
-def test_services_use_the_proxy(host, name):
-    # The services' DB host is supabase-db: on the app host that name is HAProxy's container, not a database.
-    resolved = host.check_output(f"docker exec {name} getent hosts supabase-db").split()[0]
-    proxy = host.check_output("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' supabase-haproxy")
+def test_services_use_the_proxy(app, name):
+    # The services' DB host is supabase-db: on each app host that name is HAProxy's container, not a database.
+    peer = _peer(app)
+    resolved = peer.check_output(f"docker exec {name} getent hosts supabase-db").split()[0]
+    proxy = peer.check_output("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' supabase-haproxy")
     assert resolved == proxy
-    health = host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {name}")
+    health = peer.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {name}")
     assert health == "healthy"
 
 
 def test_etcd_has_three_members(host):
-    out = _peer("ha-db1").check_output(
+    out = _peer("fleet-db1").check_output(
         "docker exec supabase-etcd etcdctl --endpoints=http://127.0.0.1:2379 member list -w json")
     members = json.loads(out)["members"]
     assert sorted(m["name"] for m in members) == sorted(DB_HOSTS)

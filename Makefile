@@ -51,7 +51,7 @@ lint: $(STAMP)
 	ansible-lint --offline
 
 unit: setup
-	pytest -q tests/unit
+	pytest -q -n auto tests/unit
 
 ## sanity: ansible-test sanity on a copy laid out as ansible_collections/selfhost/supabase
 ## (ansible-test refuses a tree reached through a symlink). Needs PyPI for its own venvs.

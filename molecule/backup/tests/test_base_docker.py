@@ -7,11 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import testinfra.utils.ansible_runner
 
-testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
-    os.environ["MOLECULE_INVENTORY_FILE"]
-).get_hosts("all")
+# The backup scenario's plain systemd host (group plain), which converge.yml gives the host and docker roles.
+testinfra_hosts = ["ansible://backup-plain"]
 
 PROJECT = Path(__file__).resolve().parents[3]
 IMAGE = "selfhost-supabase/debian12-systemd:latest"
@@ -89,7 +87,7 @@ def test_bad_input_fails_clearly(host, extra, needles):
             "-i", os.environ["MOLECULE_INVENTORY_FILE"],
             "-l", host.backend.get_hostname(),
             "-e", json.dumps(extra),
-            str(PROJECT / "molecule/base/bad-input-docker.yml"),
+            str(PROJECT / "molecule/backup/bad-input-docker.yml"),
         ],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )

@@ -10,11 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-import testinfra.utils.ansible_runner
 
-testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
-    os.environ["MOLECULE_INVENTORY_FILE"]
-).get_hosts("all")
+# The backup scenario's plain systemd host (group plain), which converge.yml gives the host and docker roles.
+testinfra_hosts = ["ansible://backup-plain"]
 
 PROJECT = Path(__file__).resolve().parents[3]
 SYSCTL = {
@@ -223,7 +221,7 @@ def test_bad_extra_ports_fail_before_change(host, bad, needle):
             "-i", os.environ["MOLECULE_INVENTORY_FILE"],
             "-l", host.backend.get_hostname(),
             "-e", json.dumps({"host_firewall_extra_ports": json.loads(bad)}),
-            str(PROJECT / "molecule/base/bad-input-host.yml"),
+            str(PROJECT / "molecule/backup/bad-input-host.yml"),
         ],
         env=env, capture_output=True, text=True, timeout=180, check=False,
     )

@@ -2,17 +2,23 @@
 
 These tests talk to the real server: every role logs in, authenticator switches roles, row level
 security with auth.uid() filters rows, and data survives a recreated container.
+
+They run on the backup scenario's db host, where the server runs with WAL archiving (the backup role's
+pgBackRest image, derived from the offline image), and before tests/test_backup.py (file order): what they
+change they put back (the tables they create are dropped, the changed tuning and password are converged
+back to the inventory's), so the backup and restore tests find the first converge's database.
 """
 import json
 import os
 import shlex
 import subprocess
 
-import testinfra.utils.ansible_runner
+import pytest
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("all")
+HOST = "backup-host"
+testinfra_hosts = ["ansible://" + HOST]
 
 CONTAINER = "supabase-db"
 LOGIN_ROLES = ["postgres", "supabase_admin", "authenticator", "supabase_auth_admin",
@@ -20,6 +26,8 @@ LOGIN_ROLES = ["postgres", "supabase_admin", "authenticator", "supabase_auth_adm
 NEW_PASSWORD = "molecule-only-pg-Pw-changed-5e8b"
 USER_A = "00000000-0000-0000-0000-00000000000a"
 USER_B = "00000000-0000-0000-0000-00000000000b"
+# What these tests create in the live database; dropped before and after the module.
+TEST_TABLES = ["public.dl_hooked", "public.dl_notes"]
 
 
 def hvars(host):
@@ -41,8 +49,25 @@ def container_id(host):
     return host.check_output("docker inspect --format '{{.Id}}' %s" % CONTAINER)
 
 
+def local_psql(host, sql):
+    """SQL as postgres over the container's local socket: needs no password (cleanup after a password change)."""
+    return host.run("docker exec %s psql -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres -Atc %s"
+                    % (CONTAINER, shlex.quote(sql)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def drop_test_tables(host):
+    """The backup tests that follow count rows and restore sets: leave no table of these tests behind."""
+    sql = "DROP TABLE IF EXISTS %s" % ", ".join(TEST_TABLES)
+    local_psql(host, sql)
+    yield
+    result = local_psql(host, sql)
+    assert result.rc == 0, result.stderr
+
+
 def playbook(name, *extra, expect_ok=True):
-    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(SCENARIO_DIR, name)]
+    # The scenario's plain host is in the inventory too: only the db host.
+    cmd = ["ansible-playbook", "-i", INVENTORY, "--limit", HOST, os.path.join(SCENARIO_DIR, name)]
     for e in extra:
         cmd += ["-e", e]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -172,18 +197,33 @@ def test_row_level_security_with_auth_uid(host):
 
 def test_changed_tuning_and_password_keep_data_and_logins(host):
     """Converge again with another max_connections and another password: the container is
-    recreated (new ID), the rows are still there, and every role logs in with the new password."""
+    recreated (new ID), the rows are still there, every role logs in with the new password, and WAL
+    archiving goes on. Then converged back to the inventory's values (recreated again, old password back),
+    which the backup tests that follow rely on."""
     psql(host, RLS_SETUP)
     before_id = container_id(host)
     before_rows = psql(host, "SELECT count(*) FROM public.dl_notes").stdout.strip()
-    playbook("converge.yml", "postgres_max_connections=150", "supabase_postgres_password=" + NEW_PASSWORD)
-    assert container_id(host) != before_id, "the tuning change recreates the container"
-    assert psql(host, "SELECT count(*) FROM public.dl_notes", password=NEW_PASSWORD).stdout.strip() == before_rows
-    assert psql(host, "SHOW max_connections", password=NEW_PASSWORD).stdout.strip() == "150"
-    for role in LOGIN_ROLES:
-        assert psql(host, "SELECT current_user", user=role, password=NEW_PASSWORD).stdout.strip() == role
     old = hvars(host)["supabase_postgres_password"]
-    assert psql(host, "SELECT 1", user="authenticator", password=old, check=False).rc != 0
+    try:
+        playbook("converge.yml", "postgres_max_connections=150", "supabase_postgres_password=" + NEW_PASSWORD)
+        changed_id = container_id(host)
+        assert changed_id != before_id, "the tuning change recreates the container"
+        assert psql(host, "SELECT count(*) FROM public.dl_notes", password=NEW_PASSWORD).stdout.strip() == before_rows
+        assert psql(host, "SHOW max_connections", password=NEW_PASSWORD).stdout.strip() == "150"
+        for role in LOGIN_ROLES:
+            assert psql(host, "SELECT current_user", user=role, password=NEW_PASSWORD).stdout.strip() == role
+        assert psql(host, "SELECT 1", user="authenticator", password=old, check=False).rc != 0
+        # The recreated server still archives (a switched segment reaches both repositories).
+        check = host.run("docker exec -u postgres %s pgbackrest --stanza=supabase check" % CONTAINER)
+        assert check.rc == 0, check.stdout + check.stderr
+    finally:
+        playbook("converge.yml")
+    assert container_id(host) != changed_id, "the tuning change back recreates the container again"
+    assert psql(host, "SHOW max_connections").stdout.strip() == "200"
+    assert psql(host, "SELECT count(*) FROM public.dl_notes").stdout.strip() == before_rows
+    for role in LOGIN_ROLES:
+        assert psql(host, "SELECT current_user", user=role).stdout.strip() == role
+    assert psql(host, "SELECT 1", user="authenticator", password=NEW_PASSWORD, check=False).rc != 0
 
 
 def test_bootstrap_on_plain_postgres_is_a_no_op_the_second_time(host):

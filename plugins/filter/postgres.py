@@ -51,7 +51,9 @@ def _same(wanted, current):
 def patroni_config_changes(wanted, current):
     """The part of ``wanted`` (Patroni's cluster-wide settings) that ``current`` (GET /config) lacks or holds
     another value for, nested mappings compared key by key; {} when nothing differs. Keys only ``current``
-    has are left alone (an operator's own settings made with patronictl edit-config)."""
+    has are left alone (an operator's own settings made with patronictl edit-config). A wanted value of None asks
+    for the key to be absent: it is kept (PATCH /config removes a key sent as null) only when ``current`` holds the
+    key with a value."""
     if not isinstance(wanted, dict):
         raise AnsibleFilterError('patroni_config_changes: expects a mapping of the wanted settings, got %s'
                                  % type(wanted).__name__)
@@ -63,7 +65,10 @@ def patroni_config_changes(wanted, current):
     out = {}
     for key, value in wanted.items():
         have = current.get(key)
-        if isinstance(value, dict):
+        if value is None:
+            if have is not None:
+                out[key] = None
+        elif isinstance(value, dict):
             nested = patroni_config_changes(value, have if isinstance(have, dict) else {})
             if nested:
                 out[key] = nested

@@ -235,6 +235,12 @@ RUNS = [
         ('redis-policy', 'db6', {'db6': {'redis_maxmemory_policy': 'lru'}}, ['redis_maxmemory_policy']),
         ('minio-bucket-name', 'db7', {'db7': {'minio_bucket': 'Bad_Bucket'}}, ['minio_bucket=Bad_Bucket']),
         ('minio-public-bind', 'db8', {'db8': {'minio_bind_address': '0.0.0.0'}}, ['minio_bind_address=0.0.0.0']),
+        # Backups of a cluster need the S3 repository every member shares (backups are on by default), and the leader
+        # as their source (docs/ha.md, "Backups").
+        ('postgres-ha-archive-no-shared-repository', 'db1', {}, ['postgres_ha with WAL archiving',
+                                                                 'Set backup_offsite_enabled: true']),
+        ('postgres-ha-backup-from-a-replica', 'db2', {'db2': {'backup_ha_source': 'replica'}},
+         ['backup_ha_source: leader (got replica;', 'backup-standby, are not supported yet']),
         # postgres_ha puts HAProxy (services tier) on the app hosts: GOOD_VARS' supabase_db_host (db1's address) on
         # app1 would bypass it.
         ('haproxy-db-host-bypass', 'app1', {}, ['haproxy: ', 'supabase_db_host is 10.0.0.10', 'through HAProxy']),

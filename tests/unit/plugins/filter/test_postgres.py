@@ -68,6 +68,38 @@ def test_patroni_no_current_config():
     assert F.patroni_config_changes({'postgresql': {'use_slots': True}}, {'postgresql': 'x'}) == {'postgresql': {'use_slots': True}}
 
 
+# WAL archiving under Patroni (docs/ha.md, "Backups"): archive_* parameters and restore_command (recovery_conf)
+# are cluster-wide; turning archiving off sends null for what etcd holds, and nothing once it is gone.
+ARCHIVE = {'postgresql': {'recovery_conf': {'restore_command': 'pgbackrest --stanza=supabase archive-get %f "%p"'},
+                          'parameters': {'archive_mode': 'on', 'archive_timeout': 60,
+                                         'archive_command': 'pgbackrest --stanza=supabase archive-push %p'}}}
+ARCHIVE_OFF = {'postgresql': {'recovery_conf': None,
+                              'parameters': {'archive_mode': None, 'archive_command': None, 'archive_timeout': None}}}
+
+
+def test_patroni_archiving_turned_on_sends_the_nested_settings():
+    current = {'ttl': 20, 'postgresql': {'use_slots': True, 'parameters': {'wal_level': 'logical'}}}
+    assert F.patroni_config_changes(ARCHIVE, current) == ARCHIVE
+    same = {'postgresql': {'recovery_conf': {'restore_command': 'pgbackrest --stanza=supabase archive-get %f "%p"'},
+                           'parameters': {'archive_mode': 'on', 'archive_timeout': '60', 'wal_level': 'logical',
+                                          'archive_command': 'pgbackrest --stanza=supabase archive-push %p'}}}
+    assert F.patroni_config_changes(ARCHIVE, same) == {}
+    # Another stanza in restore_command: only that setting is sent.
+    other = {'postgresql': dict(same['postgresql'], recovery_conf={'restore_command': 'pgbackrest --stanza=old archive-get %f "%p"'})}
+    assert F.patroni_config_changes(ARCHIVE, other) == {'postgresql': {'recovery_conf': ARCHIVE['postgresql']['recovery_conf']}}
+
+
+def test_patroni_archiving_turned_off_removes_what_etcd_holds_only():
+    held = {'postgresql': {'recovery_conf': {'restore_command': 'x'}, 'use_slots': True,
+                           'parameters': {'archive_mode': 'on', 'archive_command': 'y', 'wal_level': 'logical'}}}
+    assert F.patroni_config_changes(ARCHIVE_OFF, held) == {
+        'postgresql': {'recovery_conf': None, 'parameters': {'archive_mode': None, 'archive_command': None}}}
+    # A cluster that never archived (or once the keys are gone): nothing to send, so a converge stays changed=0.
+    assert F.patroni_config_changes(ARCHIVE_OFF, {'postgresql': {'use_slots': True, 'parameters': {'wal_level': 'logical'}}}) == {}
+    assert F.patroni_config_changes(ARCHIVE_OFF, {'postgresql': {'recovery_conf': None, 'parameters': {'archive_mode': None}}}) == {}
+    assert F.patroni_config_changes(ARCHIVE_OFF, None) == {}
+
+
 def test_patroni_bad_input():
     with pytest.raises(AnsibleFilterError, match='mapping of the wanted'):
         F.patroni_config_changes(['ttl'], {})

@@ -145,7 +145,10 @@ def test_backup_yml_takes_the_backup_on_the_leader():
 def test_restore_of_the_cluster_brings_the_rows_back_and_every_member_streams(host):
     sql(host, "drop table if exists public.ha_restore_probe")
     sql(host, "create table public.ha_restore_probe (id int primary key, note text not null)")
-    sql(host, f"insert into public.ha_restore_probe select i, 'after the backup ' || i from generate_series(1, {ROWS}) i")
+    # This run's own rows (a token no earlier run wrote): a restore that brought back an older state of the table
+    # does not pass for them.
+    token = "run-%d" % time.time_ns()
+    sql(host, f"insert into public.ha_restore_probe select i, '{token} ' || i from generate_series(1, {ROWS}) i")
     timeline_before = _timeline(host)
 
     rc, out, seconds = _playbook("restore.yml", "ha-restore.log", "-e", "restore_confirm=true")
@@ -163,7 +166,8 @@ def test_restore_of_the_cluster_brings_the_rows_back_and_every_member_streams(ho
             "import psycopg2, urllib.parse, os; psycopg2.connect(host='supabase-db', user='postgres', dbname='postgres',"
             " password=urllib.parse.urlsplit(os.environ['GOTRUE_DB_DATABASE_URL']).password, connect_timeout=3)")).rc == 0,
         60)
-    assert sql(host, "select count(*), min(id), max(id) from public.ha_restore_probe") == [[ROWS, 1, ROWS]]
+    assert sql(host, f"select count(*), min(id), max(id) from public.ha_restore_probe where note like '{token} %'") == [
+        [ROWS, 1, ROWS]]
     assert sql(host, "select pg_is_in_recovery()") == [[False]]
     timeline_after = _timeline(host)
     assert timeline_after > timeline_before, (timeline_before, timeline_after)
@@ -178,7 +182,7 @@ def test_restore_of_the_cluster_brings_the_rows_back_and_every_member_streams(ho
     assert sorted(r[0] for r in rows) == ["fleet-db2", "fleet-db3"] and {r[1] for r in rows} == {"streaming"}, rows
     # The replicas were cloned from the restored leader: the same rows on them.
     for replica in ("fleet-db2", "fleet-db3"):
-        assert _member_sql(replica, "SELECT count(*) FROM public.ha_restore_probe") == str(ROWS), replica
+        assert _member_sql(replica, f"SELECT count(*) FROM public.ha_restore_probe WHERE note LIKE '{token} %'") == str(ROWS), replica
 
     # The Supabase database contract (the postgres role's bootstrap ran on the new leader).
     roles = sql(host, "select rolname from pg_roles where rolname in ('anon', 'authenticated', 'service_role', "

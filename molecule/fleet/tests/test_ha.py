@@ -8,6 +8,7 @@ The failover test (test_zz_failover.py) kills the leader; these tests read the c
 import json
 import os
 import shlex
+import time
 
 import pytest
 import testinfra
@@ -118,6 +119,30 @@ def test_etcd_has_three_members(host):
         "docker exec supabase-etcd etcdctl --endpoints=http://127.0.0.1:2379 member list -w json")
     members = json.loads(out)["members"]
     assert sorted(m["name"] for m in members) == sorted(DB_HOSTS)
+
+
+def test_docker_stop_shuts_a_replica_down_cleanly(host):
+    """`docker stop` (teardown, upgrade, a recreate) sends Patroni SIGTERM, its shutdown signal: PostgreSQL stops
+    and Patroni exits 0 within seconds. With the postgres image's SIGINT, which Patroni as PID 1 hands to a worker
+    that ignores it, Docker kills the container after postgres_stop_timeout (exit 137)."""
+    members = cluster(host)["members"]
+    name = next(m["name"] for m in members if m["role"] == "replica")
+    peer = _peer(name)
+    start = time.time()
+    peer.check_output("docker stop supabase-db")
+    took = time.time() - start
+    state = json.loads(peer.check_output("docker inspect -f '{{json .State}}' supabase-db"))
+    peer.check_output("docker start supabase-db")
+    print(f"STOP: docker stop of the replica {name} took {took:.1f} s, exit code {state['ExitCode']}")
+    assert state["ExitCode"] == 0, state
+    assert took < 30, took
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        member = next((m for m in cluster(host)["members"] if m["name"] == name), {})
+        if member.get("state") in ("running", "streaming") and str(member.get("lag", "")).isdigit():
+            return
+        time.sleep(1)
+    raise AssertionError(f"{name} did not stream again within 90 s of docker start")
 
 
 def test_no_secret_in_the_ansible_log():

@@ -28,6 +28,7 @@ def main():
             env=dict(type='dict'), volumes=dict(type='list'), published_ports=dict(type='list'),
             networks=dict(type='list'), networks_cli_compatible=dict(type='bool'), network_mode=dict(type='str'),
             healthcheck=dict(type='dict'), restart_policy=dict(type='str'), memory=dict(type='str'),
+            stop_signal=dict(type='str'), stop_timeout=dict(type='int'),
             memory_reservation=dict(type='str'), cpus=dict(type='float'), cpu_shares=dict(type='int'),
             ulimits=dict(type='list'), user=dict(type='str'), etc_hosts=dict(type='dict'),
             cap_drop=dict(type='list'), security_opts=dict(type='list'), log_driver=dict(type='str'),
@@ -138,6 +139,10 @@ def test_postgres_resources_reach_docker_container_and_none_pass_no_limits(world
     assert (db['cpus'], db['memory'], db['memory_reservation'], db['cpu_shares']) == (4.0, '8g', '4g', 2048)
     for key in ('cpus', 'memory', 'memory_reservation', 'cpu_shares'):
         assert key not in redis, redis
+    # PostgreSQL gets postgres_stop_timeout for its shutdown checkpoint and keeps its image's stop signal
+    # (SIGTERM is for Patroni, under postgres_ha); redis keeps Docker's defaults for both.
+    assert db['stop_timeout'] == 120 and 'stop_signal' not in db, db
+    assert 'stop_timeout' not in redis and 'stop_signal' not in redis, redis
     assert SECRETS['supabase_postgres_password'] not in proc.stdout
 
 

@@ -12,7 +12,7 @@ import time
 
 import shlex
 
-from test_ha import APP_HOSTS, PASSWORD, SERVICES, _peer, cluster, sql
+from test_ha import APP_HOSTS, PASSWORD, SERVICES, _peer, _wait, cluster, sql
 
 testinfra_hosts = ["fleet-app1"]
 
@@ -84,16 +84,6 @@ def _loop_report(host, name, timeout=LOOP_SECONDS + 30):
             return json.loads(out.stdout)
         time.sleep(2)
     raise AssertionError(f"the write loop {name} did not report within {timeout} s")
-
-
-def _wait(what, check, timeout, interval=0.5):
-    start = time.time()
-    while time.time() - start < timeout:
-        value = check()
-        if value:
-            return time.time() - start, value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def test_failover_loses_no_acknowledged_write(host):

@@ -22,7 +22,7 @@ done
 run_one() {
   local s=$1 start status
   start=$(date +%s)
-  rm -f "$work/$s.stages"
+  rm -f "$work/$s.stages" "$work/$s.stages.why"
   molecule test -s "$s" ${MOLECULE_TEST_ARGS:-} 2>&1 | python3 molecule/resources/scripts/stage-times.py "$work/$s.stages"
   if [ "${PIPESTATUS[0]}" -eq 0 ]; then status=passed; else status=failed; fi
   printf '%-12s %-7s %4ss  (%s)\n' "$s" "$status" "$(( $(date +%s) - start ))" \
@@ -73,6 +73,12 @@ failed=0
 for s in "${order[@]}"; do
   if [ -f "$work/$s.result" ]; then cat "$work/$s.result"; else printf '%-12s %-7s\n' "$s" "failed"; fi
   grep -q " passed " "$work/$s.result" 2>/dev/null || failed=$((failed + 1))
+done
+# Why each failed one failed (stage-times.py kept the lines), where the end of the output is all one sees.
+for s in "${order[@]}"; do
+  grep -q " passed " "$work/$s.result" 2>/dev/null && continue
+  echo "=== why $s failed (the last of its failure lines; the whole log is above)"
+  cat "$work/$s.stages.why" 2>/dev/null
 done
 echo "molecule: $(( ${#order[@]} - failed )) passed, ${failed} failed, total $(( $(date +%s) - suite_start ))s"
 [ "$failed" -eq 0 ]

@@ -173,6 +173,15 @@ def _bad(d):
     return d['status'] != 'running' or d['restarting'] or d['health'] == 'unhealthy'
 
 
+def health_settling(descriptions):
+    """The containers in a bad state that Docker itself may still end: restarting (its restart policy acts), or
+    running and unhealthy (on a loaded host a health check that timed out passes again at its next run).
+    Exited and dead ones are not settling: nothing brings them back."""
+    return [d['container'] for d in descriptions or []
+            if d['status'] == 'restarting' or d['restarting']
+            or (d['status'] == 'running' and d['health'] == 'unhealthy')]
+
+
 def health_failures(descriptions):
     """One line per container that is not running, restarting or unhealthy."""
     lines = []
@@ -221,5 +230,6 @@ class FilterModule(object):
             'probe_secret_names': probe_secret_names,
             'stack_probes': stack_probes,
             'health_failures': health_failures,
+            'health_settling': health_settling,
             'health_rows': health_rows,
         }

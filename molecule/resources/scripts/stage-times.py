@@ -17,7 +17,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 START = re.compile(r"➜ (\w+): Executing")
 END = re.compile(r"➜ (\w+): Executed: (\w+)")
 # Lines worth repeating at the end: a task's failure, molecule's own errors, pytest's verdicts.
-WHY = re.compile(r"^(fatal: |failed: |ERROR|CRITICAL|FAILED |ERROR |E   |\*\s+\[?\S)|Idempotence test failed|short test summary")
+WHY = re.compile(r"^(fatal: |failed: |ERROR|CRITICAL|FAILED (?!- RETRYING)|ERROR |E   |\*\s+\[?\S)|Idempotence test failed|short test summary")
 WHY_LINES = 40
 WHY_WIDTH = 400
 
@@ -30,7 +30,7 @@ def main():
         out.write(raw)
         out.flush()
         line = ANSI.sub("", raw.decode("utf-8", "replace"))
-        text = line.strip()
+        text = line.strip().lstrip("│").strip()  # molecule frames the output of its playbooks with "│ "
         # In an idempotence run every "changed:" result is a reason for its failure.
         if WHY.search(text) or (current and current[0] == "idempotence" and text.startswith("changed: ")):
             why.append(("[%s] " % current[0] if current else "") + text[:WHY_WIDTH])

@@ -81,6 +81,12 @@ def test_docker_ps_entries_are_read_too():
     unhealthy = dict(entry, Status='Up 5 minutes (unhealthy)')
     assert S.health_failures(S.stack_containers([unhealthy], NET)) == \
         ['supabase-rest (postgrest) is running, health unhealthy']
+    # health.yml lists again, for a bounded time, while a container is in a state Docker may still end by itself.
+    starting = dict(entry, Status='Up 2 seconds (health: starting)')
+    assert S.health_settling(S.stack_containers([entry, starting, exited], NET)) == []
+    assert S.health_settling(S.stack_containers([restarting, unhealthy, entry, exited], NET)) == \
+        ['supabase-rest', 'supabase-rest']
+    assert S.health_settling(None) == []
 
 
 def test_probes_from_labels_with_secrets_by_name():

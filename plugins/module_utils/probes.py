@@ -378,11 +378,19 @@ def _within(probe, deadline, first):
 
 def _run_one(probe, deadline, interval, result):
     attempts = 0
+    answered = None  # what the last failed attempt said, unless it was a deadline-cut timeout
     while True:
         attempts += 1
         started = time.monotonic()
-        ok, detail = _attempt(_within(probe, deadline, attempts == 1))
+        tried = _within(probe, deadline, attempts == 1)
+        ok, detail = _attempt(tried)
         latency_ms = int(round((time.monotonic() - started) * 1000))
+        if not ok and tried is not probe and answered is not None and 'timed out' in detail:
+            # The last attempt only had the time left before the deadline and ran out of it: that says nothing
+            # about the server, so the answer of the last full attempt (e.g. a refused password) stays the verdict.
+            detail = '%s (then an attempt cut to %.2f s by the deadline timed out)' % (answered, tried['timeout'])
+        elif not ok:
+            answered = detail
         result.update(ok=ok, detail=detail, attempts=attempts, latency_ms=latency_ms)
         if ok:
             return

@@ -114,6 +114,8 @@ options:
       - Seconds to keep retrying unhealthy probes. V(0) means one attempt each; negative values are refused.
       - No attempt runs past this deadline (an attempt's O(probes[].timeout) is cut to the time left), so the
         whole module returns within about O(wait) seconds (or one O(probes[].timeout) when O(wait=0)).
+      - When such a shortened last attempt times out, the probe's C(detail) is still the previous attempt's answer
+        (for example a refused password), with a note of the cut attempt.
     type: float
     default: 60
   interval:

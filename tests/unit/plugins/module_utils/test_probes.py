@@ -287,6 +287,42 @@ def test_run_probes_stays_within_wait():
     assert elapsed < 1.2, elapsed
 
 
+def test_a_deadline_cut_timeout_does_not_hide_the_servers_answer():
+    """Every attempt is refused (28P01) after 0.4 s; the last attempt gets only the time left before the deadline
+    and times out: the result still says the password was refused (the postgres bootstrap resets the password
+    on that answer)."""
+    fields = b'SFATAL\x00C28P01\x00Mpassword authentication failed for user "postgres"\x00\x00'
+    reply = b'E' + struct.pack('!I', len(fields) + 4) + fields
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    sock.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, dummy = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(4096)
+                time.sleep(0.4)
+                try:
+                    conn.sendall(reply)
+                except OSError:
+                    pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        [result] = P.run_probes([{'name': 'db', 'type': 'postgres', 'host': '127.0.0.1', 'port': sock.getsockname()[1],
+                                  'user': 'postgres', 'password': 'pw', 'timeout': 1}], wait=1.0, interval=0.05)
+    finally:
+        sock.close()
+    assert not result['ok']
+    assert result['attempts'] >= 3, result
+    assert '28P01' in result['detail'], result
+    assert 'cut to' in result['detail'], result
+
+
 def test_run_probes_refuses_negative_wait():
     with pytest.raises(ValueError):
         P.run_probes([{'name': 'a', 'type': 'tcp', 'host': '127.0.0.1', 'port': 1, 'timeout': 1}], wait=-1)

@@ -63,7 +63,14 @@ CASES = {
                   {'db_running': ['db2', 'db3']}),
     'read-on-a-running-db-host': (_members(), {'db_running': ['db3']}),
     'not-a-cluster': (_members(), {'postgres_ha': False, 'db_running': ['db1', 'db2', 'db3']}),
+    # db3 lags 20 MiB in the first two answers, then catches up: read again within health_wait, the play passes.
+    'lag-that-passes': (_members(db2={'lag': 20 * MIB}), {'db_running': ['db1', 'db2', 'db3']}),
 }
+# health_wait (-e: the play sets it) per case: a cluster with a problem is read again every 2 s within it, so the
+# failing cases are given 4 s (three reads); the others keep the default 60 s and are read once.
+WAITS = {'lag-over-16-mib': 4, 'lag-over-given-limit': 4, 'no-leader': 4, 'lag-that-passes': 20}
+# GET /cluster answers until db2's lag is 0 (FakePatroni's catchup_reads; None: never).
+CATCHUP = {'lag-that-passes': 2}
 
 
 def _inventory(base, case_id, fake, group_vars):
@@ -88,11 +95,13 @@ def outcomes(tmp_path_factory):
     playbook = _playbook(os.path.join(base, 'health-cluster.yml'))
     fakes, invs = {}, {}
     for case_id, (members, group_vars) in CASES.items():
-        fakes[case_id] = S.FakePatroni('unused-password-0123456789abcdef', members=members, catchup_reads=None).start()
+        fakes[case_id] = S.FakePatroni('unused-password-0123456789abcdef', members=members,
+                                       catchup_reads=CATCHUP.get(case_id)).start()
         invs[case_id] = _inventory(base, case_id, fakes[case_id], group_vars)
 
     def run(case_id):
-        proc = subprocess.run(['ansible-playbook', '-i', os.path.join(invs[case_id], 'hosts.yml'), playbook],
+        extra = ['-e', 'health_wait=%d' % WAITS[case_id]] if case_id in WAITS else []
+        proc = subprocess.run(['ansible-playbook', '-i', os.path.join(invs[case_id], 'hosts.yml'), playbook] + extra,
                               capture_output=True, text=True, env=B._env(), check=False, timeout=300)
         return {'rc': proc.returncode, 'out': proc.stdout + proc.stderr}
 
@@ -109,11 +118,11 @@ def _flat(text):
     return ' '.join(text.split())
 
 
-def _common(result, fake):
+def _common(result, fake, reads=1):
     out = result['out']
     assert 'UNREACHABLE' not in out, out[-3000:]
-    # One read of /cluster, nothing else.
-    assert [(r[1], r[2]) for r in fake.requests] == [('GET', '/cluster')], fake.requests
+    # Reads of /cluster only: one when the first answer is good, one every 2 s within health_wait otherwise.
+    assert [(r[1], r[2]) for r in fake.requests] == [('GET', '/cluster')] * reads, fake.requests
     return _flat(out)
 
 
@@ -132,7 +141,7 @@ def test_healthy_cluster_printed(outcomes):
 
 def test_lag_over_the_default_fails(outcomes):
     result, fake = outcomes['lag-over-16-mib']
-    out = _common(result, fake)
+    out = _common(result, fake, reads=3)
     assert result['rc'] != 0
     assert 'Database cluster: db3 lags 20971520 bytes behind the leader (at most 16777216,' \
            ' supabase_health_max_lag_bytes)' in out
@@ -140,14 +149,14 @@ def test_lag_over_the_default_fails(outcomes):
 
 def test_lag_over_the_given_limit_fails(outcomes):
     result, fake = outcomes['lag-over-given-limit']
-    out = _common(result, fake)
+    out = _common(result, fake, reads=3)
     assert result['rc'] != 0
     assert 'db2 lags 4096 bytes behind the leader (at most 1000, supabase_health_max_lag_bytes)' in out
 
 
 def test_no_leader_fails(outcomes):
     result, fake = outcomes['no-leader']
-    out = _common(result, fake)
+    out = _common(result, fake, reads=3)
     assert result['rc'] != 0
     assert 'leader: NONE (read on db2)' in out
     assert 'Database cluster: the cluster has no leader' in out
@@ -166,3 +175,11 @@ def test_no_cluster_no_read(outcomes):
     assert result['rc'] == 0, result['out'][-3000:]
     assert fake.requests == []
     assert 'leader:' not in result['out']
+
+
+def test_a_lag_that_passes_within_health_wait_is_not_a_failure(outcomes):
+    result, fake = outcomes['lag-that-passes']
+    out = _common(result, fake, reads=3)
+    assert result['rc'] == 0, result['out'][-3000:]
+    assert re.search(r'- db2 +sync_standby +running +0\n', result['out'])
+    assert 'leader: db1 (read on db1)' in out

@@ -173,13 +173,16 @@ def _bad(d):
     return d['status'] != 'running' or d['restarting'] or d['health'] == 'unhealthy'
 
 
+def _restarting(d):
+    return d['restarting'] or d['status'] == 'restarting'
+
+
 def health_settling(descriptions):
     """The containers in a bad state that Docker itself may still end: restarting (its restart policy acts), or
     running and unhealthy (on a loaded host a health check that timed out passes again at its next run).
     Exited and dead ones are not settling: nothing brings them back."""
     return [d['container'] for d in descriptions or []
-            if d['status'] == 'restarting' or d['restarting']
-            or (d['status'] == 'running' and d['health'] == 'unhealthy')]
+            if _restarting(d) or (d['status'] == 'running' and d['health'] == 'unhealthy')]
 
 
 def health_failures(descriptions):
@@ -188,7 +191,7 @@ def health_failures(descriptions):
     for d in descriptions or []:
         if not _bad(d):
             continue
-        state = 'restarting' if d['restarting'] or d['status'] == 'restarting' else d['status']
+        state = 'restarting' if _restarting(d) else d['status']
         line = '%s (%s) is %s' % (d['container'], d['component'], state)
         if d['status'] in ('exited', 'dead'):
             line += ', exit code %s' % d['exit_code']

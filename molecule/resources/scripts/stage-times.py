@@ -17,7 +17,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 START = re.compile(r"➜ (\w+): Executing")
 END = re.compile(r"➜ (\w+): Executed: (\w+)")
 # Lines worth repeating at the end: a task's failure, molecule's own errors, pytest's verdicts.
-WHY = re.compile(r"^(fatal: |failed: |ERROR|CRITICAL|FAILED (?!- RETRYING)|ERROR |E   |\*\s+\[?\S)|Idempotence test failed|short test summary")
+WHY = re.compile(r"^(fatal: |failed: |ERROR|CRITICAL|FAILED (?!- RETRYING)|E   |\*\s+\[?\S)|Idempotence test failed|short test summary")
 WHY_LINES = 40
 WHY_WIDTH = 400
 
